@@ -1,0 +1,211 @@
+import os
+import pathlib
+import sys
+import types
+
+import pytest
+import torch
+
+from tts_core.checkpoints import CheckpointError, load_tacotron2, load_waveglow, read_tacotron2
+from tts_core.models import WaveGlow
+
+from .factories import TINY_WAVEGLOW, save_our_tacotron, tiny_tacotron, tiny_waveglow
+
+
+def _same_tacotron(a, b):
+    x, n = torch.randint(12, 148, (1, 7)), torch.tensor([7])
+    a.max_decoder_steps = b.max_decoder_steps = 5
+    torch.testing.assert_close(a.infer_full(x, n, prenet_dropout=0.0).mel_outputs_postnet,
+                               b.infer_full(x, n, prenet_dropout=0.0).mel_outputs_postnet)
+
+
+def _same_waveglow(a, b):
+    mel = torch.randn(1, 80, 4)
+    torch.testing.assert_close(a.infer(mel, sigma=0.0), b.infer(mel, sigma=0.0), rtol=1e-4, atol=1e-5)
+
+
+# --------------------------------------------------------------------------------------------- Tacotron2
+def test_nvidia_tacotron2_repo_format(tmp_path):
+    model = tiny_tacotron()
+    path = tmp_path / "tacotron2_statedict.pt"
+    torch.save({"iteration": 10, "state_dict": model.state_dict(), "optimizer": {}, "learning_rate": 1e-3}, path)
+    loaded = load_tacotron2(path)
+    assert not loaded.training
+    assert loaded.cfg.encoder_embedding_dim == 32 and loaded.cfg.attention_location_kernel_size == 7
+    _same_tacotron(model, loaded)
+
+
+@pytest.mark.parametrize("prefix", ["module.", "module.1."])
+def test_dle_tacotron2_format_with_prefix_and_config(tmp_path, prefix):
+    model = tiny_tacotron(n_frames_per_step=2, gate_threshold=0.4)
+    sd = {prefix + k: v for k, v in model.state_dict().items()}
+    config = {"n_mel_channels": 80, "max_decoder_steps": 123, "gate_threshold": 0.4, "epochs": 1500}
+    path = tmp_path / "nvidia_tacotron2pyt_fp32.pt"
+    torch.save({"state_dict": sd, "config": config, "epoch": 3}, path)
+    loaded = load_tacotron2(path)
+    assert loaded.cfg.n_frames_per_step == 2
+    assert loaded.cfg.max_decoder_steps == 123 and loaded.cfg.gate_threshold == 0.4
+    _same_tacotron(model, loaded)
+
+
+def test_fp16_checkpoint_loads_as_float32(tmp_path):
+    model = tiny_tacotron()
+    path = tmp_path / "amp.pt"
+    torch.save({"state_dict": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}},
+               path)
+    loaded = load_tacotron2(path)
+    assert loaded.embedding.weight.dtype == torch.float32
+
+
+def test_our_checkpoint_carries_frontend_and_audio(tmp_path):
+    path = save_our_tacotron(tmp_path / "ours.pt", tiny_tacotron(), text_frontend="arpabet")
+    loaded = read_tacotron2(path)
+    assert loaded.text_frontend == "arpabet" and loaded.audio_config.sampling_rate == 22050
+    assert loaded.metadata["iteration"] == 7
+
+
+def test_mismatching_checkpoint_names_the_keys(tmp_path):
+    sd = tiny_tacotron().state_dict()
+    sd["decoder.extra.weight"] = torch.zeros(1)
+    del sd["decoder.gate_layer.linear_layer.bias"]
+    path = tmp_path / "bad.pt"
+    torch.save({"state_dict": sd}, path)
+    with pytest.raises(CheckpointError) as err:
+        load_tacotron2(path)
+    assert "decoder.gate_layer.linear_layer.bias" in str(err.value) and "decoder.extra.weight" in str(err.value)
+
+
+def test_waveglow_file_is_not_a_tacotron2(tmp_path):
+    path = tmp_path / "wg.pt"
+    torch.save({"state_dict": tiny_waveglow().state_dict()}, path)
+    with pytest.raises(CheckpointError, match="embedding.weight"):
+        load_tacotron2(path)
+
+
+@pytest.mark.parametrize("content", [b"", b"not a checkpoint at all", b"PK\x03\x04broken zip"])
+def test_garbage_files_give_checkpoint_error(tmp_path, content):
+    path = tmp_path / "garbage.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointError):
+        load_waveglow(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(CheckpointError, match="not found"):
+        load_tacotron2(tmp_path / "nope.pt")
+
+
+# --------------------------------------------------------------------------------------------- WaveGlow
+def test_dle_waveglow_weight_norm_state_dict_loads_strict_and_converts(tmp_path):
+    model = tiny_waveglow(weight_norm=True)
+    # NVIDIA's own layout loads with strict=True into our module as it is.
+    WaveGlow(TINY_WAVEGLOW, weight_norm=True).load_state_dict(model.state_dict(), strict=True)
+    path = tmp_path / "nvidia_waveglow256pyt_fp16.pt"
+    torch.save({"state_dict": {"module." + k: v for k, v in model.state_dict().items()}, "config": {}}, path)
+    loaded = load_waveglow(path)
+    assert not loaded.has_weight_norm and not loaded.training
+    assert loaded.cfg.wn_n_channels == 16 and loaded.cfg.n_flows == 4 and loaded.cfg.n_early_every == 2
+    _same_waveglow(model, loaded)
+
+
+def test_waveglow_without_weight_norm(tmp_path):
+    model = tiny_waveglow(weight_norm=False)
+    path = tmp_path / "plain.pt"
+    torch.save(model.state_dict(), path)
+    _same_waveglow(model, load_waveglow(path))
+
+
+class _FakeGlowModule:
+    """A stand-in ``glow`` / ``glow_old`` module created only inside the test, like NVIDIA/waveglow's files."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.module = types.ModuleType(name)
+        for cls in ("WaveGlow", "WN", "Invertible1x1Conv"):
+            setattr(self.module, cls, type(cls, (torch.nn.Module,), {"__module__": name}))
+
+    def __enter__(self):
+        sys.modules[self.name] = self.module
+        return self.module
+
+    def __exit__(self, *exc):
+        del sys.modules[self.name]
+
+
+def _pickled_waveglow(glow, model: WaveGlow, layout: str) -> torch.nn.Module:
+    """Rebuild ``model`` as an object of the fake glow classes with NVIDIA/waveglow's attribute layout."""
+    obj = glow.WaveGlow()
+    obj.upsample = model.upsample
+    obj.n_flows, obj.n_group = model.n_flows, model.n_group
+    obj.n_early_every, obj.n_early_size = model.n_early_every, model.n_early_size
+    obj.n_remaining_channels = model.n_remaining_channels
+    obj.WN = torch.nn.ModuleList()
+    obj.convinv = torch.nn.ModuleList()
+    for wn_src, inv_src in zip(model.WN, model.convinv):
+        inv = glow.Invertible1x1Conv()
+        inv.conv = inv_src.conv
+        obj.convinv.append(inv)
+        wn = glow.WN()
+        wn.n_layers, wn.n_channels = wn_src.n_layers, wn_src.n_channels
+        wn.start, wn.end, wn.in_layers = wn_src.start, wn_src.end, wn_src.in_layers
+        c = wn_src.n_channels
+        if layout == "fused":  # NVIDIA/waveglow glow.py: one cond_layer for all layers
+            cond = torch.nn.Conv1d(wn_src.cond_layers[0].in_channels, 2 * c * wn_src.n_layers, 1)
+            cond.weight.data = torch.cat([l.weight.data for l in wn_src.cond_layers])
+            cond.bias.data = torch.cat([l.bias.data for l in wn_src.cond_layers])
+            wn.cond_layer = torch.nn.utils.weight_norm(cond)
+            wn.res_skip_layers = wn_src.res_skip_layers
+        else:  # glow_old.py: separate res and skip layers
+            wn.cond_layers = wn_src.cond_layers
+            wn.res_layers, wn.skip_layers = torch.nn.ModuleList(), torch.nn.ModuleList()
+            for i, rs in enumerate(wn_src.res_skip_layers):
+                if i < wn_src.n_layers - 1:
+                    res, skip = torch.nn.Conv1d(c, c, 1), torch.nn.Conv1d(c, c, 1)
+                    res.weight.data, skip.weight.data = rs.weight.data[:c].clone(), rs.weight.data[c:].clone()
+                    res.bias.data, skip.bias.data = rs.bias.data[:c].clone(), rs.bias.data[c:].clone()
+                    wn.res_layers.append(res)
+                else:
+                    skip = torch.nn.Conv1d(c, c, 1)
+                    skip.weight.data, skip.bias.data = rs.weight.data.clone(), rs.bias.data.clone()
+                wn.skip_layers.append(skip)
+        obj.WN.append(wn)
+    return obj
+
+
+@pytest.mark.parametrize("legacy_format", [False, True])
+def test_pickled_glow_waveglow_object_loads_without_glow_module(tmp_path, legacy_format):
+    model = tiny_waveglow(weight_norm=False)
+    path = tmp_path / "waveglow_256channels_universal_v5.pt"
+    with _FakeGlowModule("glow") as glow:
+        obj = _pickled_waveglow(glow, model, "fused")
+        torch.save({"model": obj, "iteration": 5, "optimizer": None}, path,
+                   _use_new_zipfile_serialization=not legacy_format)
+    assert "glow" not in sys.modules
+    loaded = load_waveglow(path)
+    assert not loaded.cfg.alternate_halves
+    _same_waveglow(model, loaded)
+
+
+def test_pickled_glow_old_object_with_res_and_skip_layers(tmp_path):
+    model = tiny_waveglow(weight_norm=False, alternate_halves=True)  # glow_old swaps halves on odd flows
+    path = tmp_path / "waveglow_old.pt"
+    with _FakeGlowModule("glow_old") as glow_old:
+        torch.save({"model": _pickled_waveglow(glow_old, model, "old")}, path)
+    loaded = load_waveglow(path)
+    assert loaded.cfg.alternate_halves
+    _same_waveglow(model, loaded)
+
+
+class _Exploit:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/tts_core_pwned",))
+
+
+def test_malicious_pickle_is_refused_and_never_executed(tmp_path):
+    marker = pathlib.Path("/tmp/tts_core_pwned")
+    marker.unlink(missing_ok=True)
+    path = tmp_path / "evil.pt"
+    torch.save({"model": _Exploit(), "state_dict": None}, path)
+    with pytest.raises(CheckpointError, match="not allowed"):
+        load_waveglow(path)
+    assert not marker.exists()

@@ -1,0 +1,43 @@
+import torch
+
+from tts_core.models.fast import fast_tacotron2, fast_waveglow
+
+from .factories import tiny_tacotron, tiny_waveglow
+
+
+def _mels(model, x, n, steps=12):
+    return model.infer_full(x, n, max_decoder_steps=steps, gate_threshold=1.1, prenet_dropout=0.0)
+
+
+def test_fused_fp32_decoder_matches_eager_exactly():
+    model = tiny_tacotron()
+    x, n = torch.randint(12, 148, (2, 9)), torch.tensor([9, 6])
+    ref, fast = _mels(model, x, n), _mels(fast_tacotron2(model, torch.float32), x, n)
+    torch.testing.assert_close(fast.mel_outputs_postnet, ref.mel_outputs_postnet, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(fast.alignments, ref.alignments, rtol=1e-5, atol=1e-6)
+    torch.testing.assert_close(fast.gate_outputs, ref.gate_outputs, rtol=1e-5, atol=1e-5)
+
+
+def test_bf16_decoder_stays_close_and_leaves_the_original_untouched():
+    model = tiny_tacotron()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    x, n = torch.randint(12, 148, (1, 9)), torch.tensor([9])
+    fast = fast_tacotron2(model, torch.bfloat16)
+    err = (_mels(fast, x, n).mel_outputs_postnet - _mels(model, x, n).mel_outputs_postnet).abs().max()
+    assert float(err) < 0.05  # stated tolerance for the bf16 decoder (state and gates stay fp32)
+    assert fast.decoder.att_weight.dtype == torch.bfloat16
+    after = model.state_dict()
+    assert set(after) == set(before) and all(torch.equal(before[k], after[k]) for k in before)
+    assert not list(model.decoder.buffers())
+
+
+def test_bf16_waveglow_audio_snr_above_30_db_with_same_noise():
+    model = tiny_waveglow(weight_norm=False)
+    mel = torch.randn(1, 80, 12)
+    ref = model.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(4))
+    fast = fast_waveglow(model, torch.bfloat16)
+    out = fast.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(4))
+    snr = 10 * torch.log10(ref.pow(2).sum() / (ref - out).pow(2).sum())
+    assert float(snr) > 30
+    assert fast.WN[0].start.weight.dtype == torch.bfloat16 and fast.convinv[0].conv.weight.dtype == torch.float32
+    assert model.WN[0].start.weight.dtype == torch.float32  # the original is untouched

@@ -1,0 +1,174 @@
+import io
+import threading
+import wave
+
+import numpy as np
+import pytest
+import torch
+
+from tts_core import HandlerConfig, ModelNotReadyError, SynthesisOptionError, TacotronHandler
+from tts_core.text import TextTooLongError, UnspeakableTextError
+
+from .factories import save_our_tacotron, tiny_tacotron, tiny_waveglow
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("ckpt")
+    taco = tiny_tacotron(max_decoder_steps=30)
+    taco.decoder.gate_layer.linear_layer.bias.data.fill_(-3.0)
+    tpath = save_our_tacotron(folder / "tacotron2.pt", taco)
+    wpath = folder / "waveglow.pt"
+    torch.save({"state_dict": tiny_waveglow().state_dict()}, wpath)
+    return tpath, wpath
+
+
+@pytest.fixture(scope="module")
+def handler(checkpoints):
+    tpath, wpath = checkpoints
+    return TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), waveglow_checkpoint=str(wpath),
+                                         device="cpu", max_text_length=2000, griffin_lim_iters=4)).initialize()
+
+
+def test_synthesize_returns_audio_rate_timings_and_flag(handler):
+    result = handler.synthesize("Hello there.")
+    assert result.sample_rate == 22050 and result.audio.dtype == np.float32
+    assert len(result.audio) == result.mel_frames * 256  # trimmed to mel length x hop
+    assert 0 < float(np.abs(result.audio).max()) <= 1.0
+    assert set(result.timings) >= {"preprocess", "tacotron2", "vocoder", "denoiser", "total"}
+    assert isinstance(result.truncated, bool) and result.vocoder == "waveglow"
+    with wave.open(io.BytesIO(result.wav_bytes())) as w:
+        assert w.getframerate() == 22050 and w.getnframes() == len(result.audio)
+
+
+def test_stages_can_be_called_separately(handler):
+    data = handler.preprocess("One. Two!")
+    assert [c.text for c in data.chunks] == ["One.", "Two!"]
+    output = handler.inference(data, vocoder="griffinlim")
+    result = handler.postprocess(output)
+    pause = int(0.25 * 22050)
+    assert len(result.audio) == result.mel_frames * 256 + pause and result.sentences == 2
+    assert result.sigma is None and result.vocoder == "griffinlim"
+
+
+def test_truncation_is_reported(checkpoints):
+    tpath, _ = checkpoints
+    h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), max_decoder_steps=3, warmup=False,
+                                      griffin_lim_iters=2)).initialize()
+    result = h.synthesize("This sentence cannot finish in three decoder steps.")
+    assert result.truncated and result.mel_frames == 3
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"sigma": -0.1}, "sigma"), ({"sigma": 5}, "sigma"), ({"denoiser_strength": 2}, "denoiser_strength"),
+    ({"vocoder": "hifigan"}, "unknown vocoder"), ({"sigma": float("nan")}, "sigma"),
+])
+def test_bad_options(handler, options, message):
+    with pytest.raises(SynthesisOptionError, match=message):
+        handler.synthesize("Hello.", **options)
+
+
+def test_waveglow_unavailable_without_checkpoint(checkpoints):
+    tpath, _ = checkpoints
+    h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), warmup=False, griffin_lim_iters=2))
+    h.initialize()
+    assert h.default_vocoder == "griffinlim" and h.vocoders == ("griffinlim",)
+    with pytest.raises(SynthesisOptionError, match="not available"):
+        h.synthesize("Hello.", vocoder="waveglow")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "中文", "\x07\x08"])
+def test_unspeakable_text(handler, text):
+    with pytest.raises(UnspeakableTextError):
+        handler.synthesize(text)
+
+
+def test_too_long_text(handler):
+    with pytest.raises(TextTooLongError, match="maximum is 2000"):
+        handler.synthesize("a" * 2001)
+
+
+def test_sentences_that_are_only_emoji_are_skipped(handler):
+    assert len(handler.preprocess("Hello. 🙂🙂. Bye.").chunks) == 2
+
+
+def test_seeded_handler_is_reproducible_and_thread_safe(checkpoints):
+    tpath, wpath = checkpoints
+    h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), waveglow_checkpoint=str(wpath), seed=1,
+                                      warmup=False))
+    h.tacotron = None
+    h.initialize()
+    # Prenet dropout is random by design; pin it off for the comparison.
+    h.tacotron.model.decoder.prenet.forward = lambda x, p=0.5, _f=h.tacotron.model.decoder.prenet.forward: _f(x, 0.0)
+    texts = ["Alpha beta.", "Gamma delta epsilon.", "Zeta.", "Eta theta iota kappa."]
+    expected = [h.synthesize(t).audio for t in texts]
+    results: dict[int, np.ndarray] = {}
+
+    def work(i: int) -> None:
+        results[i] = h.synthesize(texts[i]).audio
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i, audio in enumerate(expected):
+        np.testing.assert_array_equal(results[i], audio)
+
+
+def test_config_from_environment(monkeypatch, checkpoints):
+    tpath, wpath = checkpoints
+    monkeypatch.setenv("TTS_TACOTRON2_CHECKPOINT", str(tpath))
+    monkeypatch.setenv("TTS_WAVEGLOW_CHECKPOINT", str(wpath))
+    monkeypatch.setenv("TTS_MAX_TEXT_LENGTH", "99")
+    monkeypatch.setenv("TTS_VOCODER", "griffinlim")
+    cfg = HandlerConfig.from_env()
+    assert (cfg.tacotron2_checkpoint, cfg.waveglow_checkpoint) == (str(tpath), str(wpath))
+    assert cfg.max_text_length == 99 and cfg.default_vocoder == "griffinlim"
+
+
+def test_missing_checkpoint_is_a_clear_error(tmp_path):
+    h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tmp_path / "missing.pt"), warmup=False))
+    with pytest.raises(Exception, match="not found"):
+        h.initialize()
+
+
+def test_no_voice_at_all(monkeypatch):
+    import tts_core.handler as handler_mod
+
+    monkeypatch.setattr(handler_mod, "DEMO_TACOTRON2", handler_mod.DEMO_TACOTRON2.with_name("absent.pt"))
+    with pytest.raises(ModelNotReadyError, match="TTS_TACOTRON2_CHECKPOINT"):
+        TacotronHandler(HandlerConfig(warmup=False)).initialize()
+
+
+@pytest.mark.parametrize("precision", ["eager", "fp32", "bf16"])
+def test_precisions_give_faithful_audio(checkpoints, precision):
+    tpath, wpath = checkpoints
+
+    def make(p):
+        return TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), waveglow_checkpoint=str(wpath),
+                                             precision=p, seed=3, warmup=False)).initialize()
+
+    ref, other = make("eager"), make(precision)
+    assert other.precision == precision
+    data = ref.preprocess("Precision check.")
+    mel_ref = ref.tacotron.model.infer_full(torch.tensor([data.chunks[0].ids]), torch.tensor([len(data.chunks[0].ids)]),
+                                            prenet_dropout=0.0).mel_outputs_postnet
+    mel = other.tacotron.model.infer_full(torch.tensor([data.chunks[0].ids]), torch.tensor([len(data.chunks[0].ids)]),
+                                          prenet_dropout=0.0).mel_outputs_postnet
+    n = min(mel.size(2), mel_ref.size(2))
+    tolerance = {"eager": 0.0, "fp32": 1e-4, "bf16": 0.05}[precision]
+    assert float((mel[..., :n] - mel_ref[..., :n]).abs().max()) <= tolerance
+    wav_ref = ref.waveglow.infer(mel_ref, sigma=0.5, generator=torch.Generator().manual_seed(0))
+    wav = other.waveglow.infer(mel_ref, sigma=0.5, generator=torch.Generator().manual_seed(0))
+    snr = 10 * torch.log10(wav_ref.pow(2).sum() / (wav_ref - wav).pow(2).sum().clamp(min=1e-20))
+    assert float(snr) > 30
+
+
+def test_unknown_or_unavailable_precision(checkpoints):
+    tpath, _ = checkpoints
+    with pytest.raises(ModelNotReadyError, match="unknown precision"):
+        TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), precision="int4", warmup=False)).initialize()
+    with pytest.raises(ModelNotReadyError, match="needs CUDA"):
+        TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), precision="fp16", device="cpu",
+                                      warmup=False)).initialize()

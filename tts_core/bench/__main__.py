@@ -1,0 +1,198 @@
+"""``python -m tts_core.bench``: inference latency, real-time factor, throughput, memory and fidelity.
+
+Full-size Tacotron2 and WaveGlow with random weights (or real checkpoints), a 128-character input, the decoder
+forced to run ``--steps`` steps, warm-up then ``--runs`` timed runs; for Tacotron2, WaveGlow, the denoiser and end to
+end, for each precision/backend variant, compared with plain eager fp32 *in the same run* (speed ratio, mel max
+error, audio SNR with the same noise). Prints a table and writes JSON.
+
+    python -m tts_core.bench                       # CPU defaults: batch 1, WaveGlow 256, 200 decoder steps
+    python -m tts_core.bench --batch-sizes 1 4 --channels 256 512 --runs 10
+    python -m tts_core.bench --smoke               # tiny models, seconds (CI)
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as dt
+import json
+import os
+import pathlib
+import platform
+from typing import Any
+
+import torch
+
+from ..audio import Denoiser
+from ..checkpoints import load_tacotron2, load_waveglow
+from ..models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
+from ..models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow
+from ..text import text_to_sequence
+from .stats import measure, snr_db
+
+TEXT = ("The quick brown fox jumps over the lazy dog, while the early morning train rolls slowly into the station "
+        "near the old river bank.")[:128]
+SMOKE_TACOTRON = dict(symbols_embedding_dim=32, encoder_embedding_dim=32, attention_rnn_dim=48, decoder_rnn_dim=48,
+                      prenet_dim=16, attention_dim=16, postnet_embedding_dim=16)
+
+
+@dataclasses.dataclass
+class Variant:
+    name: str
+    tacotron: Tacotron2
+    waveglow: WaveGlow
+    autocast: torch.dtype | None = None  # CUDA autocast dtype
+
+
+def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None) -> list[Variant]:
+    out = [Variant("fp32", taco, wg)]
+    if device.type == "cpu":
+        out.append(Variant("fp32-fused", fast_tacotron2(taco, torch.float32), wg))
+        if cpu_has_bf16() or (names and "bf16" in names):
+            out.append(Variant("bf16", fast_tacotron2(taco, torch.bfloat16), fast_waveglow(wg, torch.bfloat16)))
+    else:
+        out.append(Variant("fp16", taco, fast_waveglow(wg, torch.float16), autocast=torch.float16))
+    return [v for v in out if not names or v.name in names or v.name == "fp32"]
+
+
+def _ctx(variant: Variant, device: torch.device):
+    if variant.autocast is not None:
+        return torch.autocast(device.type, dtype=variant.autocast)
+    return torch.autocast(device.type, enabled=False)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    audio_cfg = AudioConfig()
+    hop, sr = audio_cfg.hop_length, audio_cfg.sampling_rate
+    results: dict[str, Any] = {
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
+        "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_bf16": cpu_has_bf16(),
+        "steps": args.steps, "runs": args.runs, "warmup": args.warmup, "rows": []}
+
+    if args.tacotron2:
+        taco = load_tacotron2(args.tacotron2, device)
+    else:
+        cfg = Tacotron2Config(**(SMOKE_TACOTRON if args.smoke else {}))
+        taco = Tacotron2(cfg).to(device).eval()
+    ids = text_to_sequence(TEXT)
+    for channels in args.channels:
+        if args.waveglow:
+            wg = load_waveglow(args.waveglow, device)
+        else:
+            wcfg = WaveGlowConfig(wn_n_channels=channels, **({"wn_n_layers": 2} if args.smoke else {}))
+            wg = WaveGlow(wcfg, weight_norm=False).to(device).eval()
+            for wn in wg.WN:  # random but non-trivial couplings (NVIDIA initialises `end` to zero)
+                torch.nn.init.normal_(wn.end.weight, std=0.02)
+        denoiser = Denoiser(wg, audio_cfg).to(device)
+        for batch in args.batch_sizes:
+            seqs = torch.tensor([ids] * batch, device=device)
+            lens = torch.tensor([len(ids)] * batch, device=device)
+            steps = args.steps
+            frames = steps * taco.n_frames_per_step
+            audio_seconds = batch * frames * hop / sr
+            reference: dict[str, torch.Tensor] = {}
+            for v in variants(taco, wg, device, args.variants):
+                def tacotron(v: Variant = v) -> torch.Tensor:
+                    with torch.inference_mode(), _ctx(v, device):
+                        return v.tacotron.infer_full(seqs, lens, max_decoder_steps=steps, gate_threshold=1.1,
+                                                     prenet_dropout=0.0).mel_outputs_postnet.float()
+
+                def waveglow(v: Variant, mel: torch.Tensor) -> torch.Tensor:
+                    gen = torch.Generator(device=device).manual_seed(1)
+                    with torch.inference_mode(), _ctx(v, device):
+                        return v.waveglow.infer(mel, sigma=0.666, generator=gen).float()
+
+                def end_to_end(v: Variant = v) -> torch.Tensor:
+                    audio = waveglow(v, tacotron(v))
+                    with torch.inference_mode():
+                        return denoiser(audio, 0.01)
+
+                rows = []
+                m, mel = measure(tacotron, device, args.warmup, args.runs)
+                rows.append(("tacotron2", m, mel))
+                # Every variant's vocoder gets the fp32 mel, so its SNR measures the vocoder alone.
+                mel_ref = reference.get("mel", mel)
+                m, audio = measure(lambda v=v, mel=mel_ref: waveglow(v, mel), device, args.warmup, args.runs)
+                rows.append(("waveglow", m, audio))
+                m, den = measure(lambda a=audio: denoiser(a, 0.01), device, args.warmup, args.runs)
+                rows.append(("denoiser", m, den))
+                m, e2e = measure(end_to_end, device, args.warmup, args.runs)
+                rows.append(("end_to_end", m, e2e))
+                for component, meas, output in rows:
+                    meas.audio_seconds = audio_seconds
+                    meas.samples = int(audio_seconds * sr)
+                    row = {"component": component, "variant": v.name, "batch": batch, "waveglow_channels": channels,
+                           **meas.summary()}
+                    if component == "tacotron2":
+                        row["ms_per_decoder_step"] = row["latency_mean_s"] / steps * 1000
+                    if v.name == "fp32":
+                        reference[component] = output
+                        if component == "tacotron2":
+                            reference["mel"] = output
+                    else:
+                        ref = reference[component]
+                        if component == "tacotron2":
+                            row["mel_max_abs_error"] = float((ref - output).abs().max())
+                        else:
+                            row["snr_db"] = snr_db(ref, output)
+                    base = next((r for r in results["rows"] if r["component"] == component and r["variant"] == "fp32"
+                                 and r["batch"] == batch and r["waveglow_channels"] == channels), None)
+                    row["speedup_vs_fp32"] = base["latency_mean_s"] / row["latency_mean_s"] if base else 1.0
+                    results["rows"].append(row)
+    return results
+
+
+def print_table(results: dict[str, Any]) -> None:
+    print(f"device: {results['device']}  torch {results['torch']}  threads {results['threads']}  "
+          f"decoder steps {results['steps']}  runs {results['runs']} (+{results['warmup']} warm-up)")
+    head = (f"{'component':<11} {'variant':<10} {'B':>2} {'WG':>4} {'mean s':>8} {'p50':>7} {'p90':>7} {'p99':>7} "
+            f"{'RTF':>7} {'x fp32':>7} {'MB':>7} {'fidelity':>14}")
+    print(head)
+    print("-" * len(head))
+    for r in results["rows"]:
+        if "mel_max_abs_error" in r:
+            fid = f"mel err {r['mel_max_abs_error']:.3g}"
+        elif "snr_db" in r:
+            fid = f"SNR {r['snr_db']:.1f} dB"
+        else:
+            fid = "reference"
+        extra = f"  ({r['ms_per_decoder_step']:.2f} ms/step)" if "ms_per_decoder_step" in r else ""
+        print(f"{r['component']:<11} {r['variant']:<10} {r['batch']:>2} {r['waveglow_channels']:>4} "
+              f"{r['latency_mean_s']:>8.3f} {r['latency_p50_s']:>7.3f} {r['latency_p90_s']:>7.3f} "
+              f"{r['latency_p99_s']:>7.3f} {r['real_time_factor']:>7.2f} {r['speedup_vs_fp32']:>7.2f} "
+              f"{r['peak_memory_mb']:>7.1f} {fid:>14}{extra}")
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1])
+    parser.add_argument("--channels", type=int, nargs="+", default=[256])
+    parser.add_argument("--steps", type=int, default=200, help="decoder steps (frames at r=1)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--warmup", type=int, default=1)
+    parser.add_argument("--threads", type=int)
+    parser.add_argument("--variants", nargs="+", help="subset of fp32, fp32-fused, bf16, fp16")
+    parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
+    parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
+    parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")
+    parser.add_argument("--output", type=pathlib.Path, default=pathlib.Path("bench-results/bench.json"))
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.steps, args.runs, args.warmup = min(args.steps, 8), 1, 0
+        args.channels = [16]
+    results = run(args)
+    print_table(results)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.output}")
+    return results
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count() or 1))
+    main()

@@ -1,0 +1,333 @@
+"""TacotronHandler: text in, waveform out, with NVIDIA's checkpoints or the bundled demo voice.
+
+Lifecycle as in a TorchServe handler: ``initialize()`` loads the models once (and warms them up), then each request
+goes through ``preprocess`` -> ``inference`` -> ``postprocess``; ``synthesize(text, **options)`` does all three.
+One handler instance may serve concurrent threads: no per-request state is kept on it.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pathlib
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import numpy as np
+import torch
+
+from . import audio as audio_mod
+from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
+from .models import AudioConfig, WaveGlow
+from .models.fast import cpu_has_bf16, fast_tacotron2
+from .text import TextError, TextTooLongError, UnspeakableTextError, split_sentences, text_to_sequence
+from .voices import DEMO_TACOTRON2
+
+log = logging.getLogger("tts_core")
+
+VOCODERS = ("waveglow", "griffinlim")
+PRECISIONS = ("auto", "eager", "fp32", "bf16", "fp16")
+DEFAULT_MAX_TEXT_LENGTH = 5000
+
+
+class SynthesisOptionError(ValueError):
+    """An option (sigma, denoiser strength, vocoder) is out of range or unavailable; safe to show to a user."""
+
+
+class ModelNotReadyError(RuntimeError):
+    """No usable checkpoint is configured or it failed to load."""
+
+
+@dataclass
+class Chunk:
+    text: str
+    ids: list[int]
+
+
+@dataclass
+class PreparedText:
+    text: str
+    chunks: list[Chunk]
+
+
+@dataclass
+class SynthesisResult:
+    audio: np.ndarray  # float32 mono in [-1, 1]
+    sample_rate: int
+    truncated: bool  # some sentence hit the decoder step limit
+    timings: dict[str, float]  # seconds: preprocess, tacotron2, vocoder, denoiser, total
+    mel_frames: int
+    vocoder: str
+    voice: str
+    sigma: float | None = None
+    denoiser_strength: float | None = None
+    sentences: int = 1
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
+
+    @property
+    def real_time_factor(self) -> float:
+        """Audio seconds produced per second of compute (higher is faster)."""
+        return self.duration / max(self.timings.get("total", 0.0), 1e-9)
+
+    def pcm16(self) -> np.ndarray:
+        return audio_mod.to_pcm16(self.audio)
+
+    def wav_bytes(self) -> bytes:
+        return audio_mod.wav_bytes(self.pcm16(), self.sample_rate)
+
+
+@dataclass
+class HandlerConfig:
+    tacotron2_checkpoint: str | None = None
+    waveglow_checkpoint: str | None = None
+    device: str | None = None  # None: CUDA when available, else CPU
+    fp16: bool = False  # CUDA autocast; invertible convolutions stay float32 (same as precision="fp16")
+    # "auto": fastest faithful path for the device (bf16 on CPUs with AMX/AVX512-BF16, fp16 on CUDA, else fp32);
+    # "fp32": exact (fused decoder, same numbers as eager); "bf16": bf16 decoder weights + bf16 WaveGlow WN;
+    # "fp16": CUDA autocast; "eager": the reference modules untouched.
+    precision: str = "auto"
+    default_vocoder: str | None = None  # None: waveglow when loaded, else griffinlim
+    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
+    max_decoder_steps: int | None = None
+    sentence_pause: float = 0.25  # seconds of silence between sentences
+    griffin_lim_iters: int = 60
+    batch_size: int = 4  # sentences decoded together
+    warmup: bool = True
+    seed: int | None = None  # fixed noise for reproducible output (tests); None: fresh noise each call
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "HandlerConfig":
+        env = os.environ
+        values: dict[str, Any] = {
+            "tacotron2_checkpoint": env.get("TTS_TACOTRON2_CHECKPOINT") or None,
+            "waveglow_checkpoint": env.get("TTS_WAVEGLOW_CHECKPOINT") or None,
+            "device": env.get("TTS_DEVICE") or None,
+            "fp16": env.get("TTS_FP16", "0").lower() in ("1", "true", "yes", "on"),
+            "precision": env.get("TTS_PRECISION") or "auto",
+            "default_vocoder": env.get("TTS_VOCODER") or None,
+            "max_text_length": int(env.get("TTS_MAX_TEXT_LENGTH", DEFAULT_MAX_TEXT_LENGTH)),
+        }
+        if env.get("TTS_MAX_DECODER_STEPS"):
+            values["max_decoder_steps"] = int(env["TTS_MAX_DECODER_STEPS"])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+class TacotronHandler:
+    def __init__(self, config: HandlerConfig | None = None, **overrides: Any) -> None:
+        self.config = config or HandlerConfig.from_env(**overrides)
+        self.initialized = False
+        self.tacotron: LoadedTacotron2 | None = None
+        self.waveglow: WaveGlow | None = None
+        self.denoiser: audio_mod.Denoiser | None = None
+        self.stft: audio_mod.TacotronSTFT | None = None
+        self.device = torch.device("cpu")
+        self.voice = ""
+        self.precision = "fp32"
+        self._init_lock = threading.Lock()
+
+    # ------------------------------------------------------------------------------------------ lifecycle
+    @property
+    def audio_config(self) -> AudioConfig:
+        return self.tacotron.audio_config if self.tacotron else AudioConfig()
+
+    @property
+    def vocoders(self) -> tuple[str, ...]:
+        return VOCODERS if self.waveglow is not None else ("griffinlim",)
+
+    def initialize(self) -> "TacotronHandler":
+        with self._init_lock:
+            if self.initialized:
+                return self
+            cfg = self.config
+            self.device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+            path = cfg.tacotron2_checkpoint
+            if path:
+                self.voice = pathlib.Path(path).name
+            elif DEMO_TACOTRON2.is_file():
+                path, self.voice = str(DEMO_TACOTRON2), "demo (bundled)"
+            else:
+                raise ModelNotReadyError("no Tacotron2 checkpoint: set TTS_TACOTRON2_CHECKPOINT "
+                                         f"(the bundled voice {DEMO_TACOTRON2} is missing)")
+            self.tacotron = read_tacotron2(path, self.device)
+            if cfg.max_decoder_steps:
+                self.tacotron.model.max_decoder_steps = cfg.max_decoder_steps
+            if cfg.waveglow_checkpoint:
+                self.waveglow = load_waveglow(cfg.waveglow_checkpoint, self.device)
+                for conv in self.waveglow.convinv:
+                    conv.inverse_weight()  # compute once now, not inside the first request
+                self.denoiser = audio_mod.Denoiser(self.waveglow, self.tacotron.audio_config).to(self.device)
+            self.stft = audio_mod.TacotronSTFT(self.tacotron.audio_config).to(self.device)
+            self._apply_precision()
+            if cfg.default_vocoder and cfg.default_vocoder not in self.vocoders:
+                raise ModelNotReadyError(f"default vocoder '{cfg.default_vocoder}' is not available")
+            log.info("TTS voice active: %s (Tacotron2 %s, text %s, vocoder %s, device %s, precision %s)", self.voice,
+                     path, self.tacotron.text_frontend, self.default_vocoder, self.device, self.precision)
+            self.initialized = True
+        if self.config.warmup:
+            self._warmup()
+        return self
+
+    def _resolve_precision(self) -> str:
+        requested = "fp16" if self.config.fp16 and self.config.precision == "auto" else self.config.precision
+        if requested not in PRECISIONS:
+            raise ModelNotReadyError(f"unknown precision '{requested}'; choose one of {', '.join(PRECISIONS)}")
+        if requested == "auto":
+            if self.device.type == "cuda":
+                return "fp16"
+            return "bf16" if cpu_has_bf16() else "fp32"
+        if requested == "fp16" and self.device.type != "cuda":
+            raise ModelNotReadyError("precision fp16 needs CUDA; use bf16 or fp32 on CPU")
+        return requested
+
+    def _apply_precision(self) -> None:
+        """Swap in the inference fast paths (models.fast); the loaded weights are not changed on disk."""
+        self.precision = self._resolve_precision()
+        if self.precision in ("fp32", "bf16"):
+            dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
+            self.tacotron.model = fast_tacotron2(self.tacotron.model, dtype)
+        if self.precision in ("bf16", "fp16") and self.waveglow is not None:
+            self.waveglow.set_wn_dtype(torch.bfloat16 if self.precision == "bf16" else torch.float16)
+
+    def _warmup(self) -> None:
+        data = self.preprocess("Hello.")
+        with self._precision():
+            self._run_tacotron(data.chunks, max_steps=10)
+
+    @property
+    def default_vocoder(self) -> str:
+        return self.config.default_vocoder or ("waveglow" if self.waveglow is not None else "griffinlim")
+
+    @contextlib.contextmanager
+    def _precision(self) -> Iterator[None]:
+        with torch.inference_mode():
+            if self.precision == "fp16" and self.device.type == "cuda":
+                with torch.autocast("cuda", dtype=torch.float16):
+                    yield
+            else:
+                yield
+
+    # ------------------------------------------------------------------------------------------ stages
+    def preprocess(self, text: str) -> PreparedText:
+        """Validate and split text; raises :class:`TextError` subclasses with user-safe messages."""
+        if not isinstance(text, str):
+            raise TextError("text must be a string")
+        if len(text) > self.config.max_text_length:
+            raise TextTooLongError(f"text is {len(text)} characters; the maximum is {self.config.max_text_length}")
+        arpabet = bool(self.tacotron and self.tacotron.text_frontend == "arpabet")
+        chunks = []
+        for sentence in split_sentences(text):
+            try:
+                chunks.append(Chunk(sentence, text_to_sequence(sentence, arpabet=arpabet)))
+            except UnspeakableTextError:
+                continue  # e.g. a sentence of only emoji between two real ones
+        if not chunks:
+            raise UnspeakableTextError("the text contains nothing an English voice can speak")
+        return PreparedText(text, chunks)
+
+    def _run_tacotron(self, chunks: list[Chunk], max_steps: int | None = None
+                      ) -> list[tuple[torch.Tensor, bool]]:
+        """Decode chunks in length-sorted batches -> per chunk (mel (n_mel, frames), truncated)."""
+        model = self.tacotron.model
+        order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].ids))
+        results: list[tuple[torch.Tensor, bool] | None] = [None] * len(chunks)
+        for start in range(0, len(order), self.config.batch_size):
+            idx = order[start: start + self.config.batch_size]
+            lengths = torch.tensor([len(chunks[i].ids) for i in idx])
+            seqs = torch.zeros(len(idx), int(lengths.max()), dtype=torch.long)
+            for row, i in enumerate(idx):
+                seqs[row, : lengths[row]] = torch.tensor(chunks[i].ids)
+            # On CUDA, read the stop flag back every 16 steps instead of every step (no per-step host sync).
+            out = model.infer_full(seqs.to(self.device), lengths.to(self.device), max_decoder_steps=max_steps,
+                                   stop_check_every=16 if self.device.type == "cuda" else 1)
+            mels = out.mel_outputs_postnet.float()
+            for row, i in enumerate(idx):
+                truncated = bool(out.truncated[row])
+                frames = mels.size(2) if truncated else int(out.mel_lengths[row])
+                results[i] = (mels[row, :, : max(frames, 1)], truncated)
+        return [r for r in results if r is not None]
+
+    def _vocode(self, mel: torch.Tensor, vocoder: str, sigma: float, strength: float,
+                timings: dict[str, float], generator: torch.Generator | None) -> torch.Tensor:
+        hop = self.audio_config.hop_length
+        t0 = time.perf_counter()
+        if vocoder == "waveglow":
+            wav = self.waveglow.infer(mel.unsqueeze(0).float(), sigma=sigma, generator=generator).float()
+            timings["vocoder"] += time.perf_counter() - t0
+            t1 = time.perf_counter()
+            wav = self.denoiser(wav, strength) if strength > 0 else wav
+            timings["denoiser"] += time.perf_counter() - t1
+        else:
+            wav = audio_mod.griffin_lim(mel.unsqueeze(0).float(), self.stft, self.config.griffin_lim_iters)
+            timings["vocoder"] += time.perf_counter() - t0
+        return audio_mod.trim_to_frames(wav[0], mel.size(1), hop)
+
+    def check_options(self, sigma: float | None = None, denoiser_strength: float | None = None,
+                      vocoder: str | None = None) -> tuple[float, float, str]:
+        vocoder = vocoder or self.default_vocoder
+        if vocoder not in VOCODERS:
+            raise SynthesisOptionError(f"unknown vocoder '{vocoder}'; choose one of {', '.join(VOCODERS)}")
+        if vocoder not in self.vocoders:
+            raise SynthesisOptionError(f"vocoder '{vocoder}' is not available: no WaveGlow checkpoint is loaded")
+        sigma = 0.666 if sigma is None else float(sigma)
+        strength = 0.01 if denoiser_strength is None else float(denoiser_strength)
+        if not 0.0 <= sigma <= 2.0 or not np.isfinite(sigma):
+            raise SynthesisOptionError("sigma must be between 0 and 2")
+        if not 0.0 <= strength <= 1.0 or not np.isfinite(strength):
+            raise SynthesisOptionError("denoiser_strength must be between 0 and 1")
+        return sigma, strength, vocoder
+
+    def inference(self, data: PreparedText, sigma: float | None = None, denoiser_strength: float | None = None,
+                  vocoder: str | None = None) -> dict[str, Any]:
+        if not self.initialized:
+            self.initialize()
+        sigma, strength, vocoder = self.check_options(sigma, denoiser_strength, vocoder)
+        timings = {"tacotron2": 0.0, "vocoder": 0.0, "denoiser": 0.0}
+        generator = None
+        if self.config.seed is not None:
+            generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        with self._precision():
+            t0 = time.perf_counter()
+            decoded = self._run_tacotron(data.chunks)
+            timings["tacotron2"] = time.perf_counter() - t0
+            waves = [self._vocode(mel, vocoder, sigma, strength, timings, generator) for mel, _ in decoded]
+        return {"waves": waves, "truncated": any(t for _, t in decoded),
+                "mel_frames": sum(int(m.size(1)) for m, _ in decoded), "timings": timings,
+                "sigma": sigma if vocoder == "waveglow" else None,
+                "denoiser_strength": strength if vocoder == "waveglow" else None, "vocoder": vocoder}
+
+    def postprocess(self, output: dict[str, Any]) -> SynthesisResult:
+        sr = self.audio_config.sampling_rate
+        pause = np.zeros(int(self.config.sentence_pause * sr), dtype=np.float32)
+        pieces: list[np.ndarray] = []
+        for i, wav in enumerate(output["waves"]):
+            if i:
+                pieces.append(pause)
+            pieces.append(wav.detach().float().cpu().numpy())
+        joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        joined = np.nan_to_num(joined, nan=0.0, posinf=0.0, neginf=0.0)
+        top = float(np.abs(joined).max()) if joined.size else 0.0
+        if top > 1.0:
+            joined = joined / top * 0.99  # never wrap around in 16-bit output
+        return SynthesisResult(joined.astype(np.float32), sr, output["truncated"], dict(output["timings"]),
+                               output["mel_frames"], output["vocoder"], self.voice, output["sigma"],
+                               output["denoiser_strength"], len(output["waves"]))
+
+    def synthesize(self, text: str, sigma: float | None = None, denoiser_strength: float | None = None,
+                   vocoder: str | None = None) -> SynthesisResult:
+        """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag)."""
+        if not self.initialized:
+            self.initialize()
+        t0 = time.perf_counter()
+        data = self.preprocess(text)
+        t1 = time.perf_counter()
+        output = self.inference(data, sigma, denoiser_strength, vocoder)
+        result = self.postprocess(output)
+        result.timings["preprocess"] = t1 - t0
+        result.timings["total"] = time.perf_counter() - t0
+        return result

@@ -1,0 +1,144 @@
+"""English text front end: cleaning, NVIDIA's symbol table, ARPAbet, sentence splitting."""
+from __future__ import annotations
+
+import re
+
+from .cleaners import english_cleaners
+from .symbols import ID_TO_SYMBOL, SYMBOL_TO_ID, SYMBOLS
+
+__all__ = ["SYMBOLS", "TextError", "UnspeakableTextError", "TextTooLongError", "clean_text", "text_to_sequence",
+           "sequence_to_text", "to_arpabet", "split_sentences"]
+
+_CURLY = re.compile(r"(.*?)\{(.+?)\}(.*)", re.S)
+_LETTER = re.compile(r"[a-z]")
+
+
+class TextError(ValueError):
+    """Input text the synthesizer cannot use; the message is safe to show to a user."""
+
+
+class UnspeakableTextError(TextError):
+    """Nothing speakable is left after cleaning (empty, only emoji, only non-Latin scripts, ...)."""
+
+
+class TextTooLongError(TextError):
+    """Text longer than the configured maximum."""
+
+
+def clean_text(text: str) -> str:
+    """Full English cleaning (see :mod:`tts_core.text.cleaners`). Raises :class:`UnspeakableTextError` when no
+    letter survives, so callers never send an empty sequence to the model."""
+    if not isinstance(text, str):
+        raise TextError("text must be a string")
+    cleaned = english_cleaners(text)
+    if not _LETTER.search(cleaned):
+        raise UnspeakableTextError("the text contains nothing an English voice can speak")
+    return cleaned
+
+
+def _symbols_to_ids(chars: str) -> list[int]:
+    return [SYMBOL_TO_ID[c] for c in chars if c in SYMBOL_TO_ID and c != "_"]
+
+
+def _arpabet_to_ids(group: str) -> list[int]:
+    return [SYMBOL_TO_ID["@" + p] for p in group.split() if "@" + p in SYMBOL_TO_ID]
+
+
+def text_to_sequence(text: str, arpabet: bool = False) -> list[int]:
+    """Text -> symbol ids. ``{HH AH0 L OW1}`` groups are taken as ARPAbet; the rest is cleaned.
+
+    With ``arpabet=True`` every word found in the CMU dictionary is converted to its phonemes first
+    (the bundled voice was trained that way); unknown words stay letters.
+    """
+    if not isinstance(text, str):
+        raise TextError("text must be a string")
+    ids: list[int] = []
+    rest = text
+    while rest:
+        m = _CURLY.match(rest)
+        if not m:
+            ids += _plain_to_ids(rest, arpabet)
+            break
+        if m.group(1):
+            ids += _plain_to_ids(m.group(1), arpabet)
+        ids += _arpabet_to_ids(m.group(2))
+        rest = m.group(3)
+    if not any(i >= SYMBOL_TO_ID["A"] for i in ids):
+        raise UnspeakableTextError("the text contains nothing an English voice can speak")
+    return ids
+
+
+def _plain_to_ids(text: str, arpabet: bool) -> list[int]:
+    cleaned = english_cleaners(text)
+    # Keep the space that separates this segment from a neighbouring {ARPAbet} group.
+    if cleaned and text[:1].isspace():
+        cleaned = " " + cleaned
+    if cleaned and text[-1:].isspace():
+        cleaned += " "
+    if not arpabet:
+        return _symbols_to_ids(cleaned)
+    ids: list[int] = []
+    for piece in _WORD.split(to_arpabet(cleaned)):
+        if piece.startswith("{"):
+            ids += _arpabet_to_ids(piece[1:-1])
+        else:
+            ids += _symbols_to_ids(piece)
+    return ids
+
+
+_WORD = re.compile(r"(\{[^}]*\})")
+_TOKEN = re.compile(r"[a-z']+(?:-[a-z']+)*")
+
+
+def to_arpabet(cleaned: str, lexicon: dict[str, str] | None = None) -> str:
+    """Replace dictionary words of already-cleaned text with ``{ARPABET}`` groups; hyphenated words are looked
+    up whole, then part by part. Words not in the dictionary are left as letters."""
+    if lexicon is None:
+        from . import cmudict
+
+        lexicon = cmudict.load()
+
+    def lookup(word: str) -> str | None:
+        phones = lexicon.get(word) or lexicon.get(word.strip("'"))
+        return "{" + phones + "}" if phones else None
+
+    def replace(m: re.Match[str]) -> str:
+        word = m.group(0)
+        whole = lookup(word)
+        if whole:
+            return whole
+        parts = word.split("-")
+        if len(parts) > 1:
+            return " ".join(lookup(p) or p for p in parts)
+        return word
+
+    return _TOKEN.sub(replace, cleaned)
+
+
+def sequence_to_text(ids: list[int]) -> str:
+    out = []
+    for i in ids:
+        s = ID_TO_SYMBOL.get(i, "")
+        out.append("{" + s[1:] + "}" if s.startswith("@") else s)
+    return "".join(out).replace("}{", " ")
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
+
+
+def split_sentences(text: str, max_chars: int = 250) -> list[str]:
+    """Split raw text into sentences, then cut sentences longer than ``max_chars`` at commas or spaces, so each
+    piece stays well inside the decoder's step limit."""
+    pieces: list[str] = []
+    for sentence in _SENTENCE_END.split(text):
+        sentence = " ".join(sentence.split())
+        while len(sentence) > max_chars:
+            cut = sentence.rfind(", ", 0, max_chars)
+            cut = cut + 1 if cut > max_chars // 3 else sentence.rfind(" ", 0, max_chars)
+            if cut <= 0:
+                cut = max_chars
+            pieces.append(sentence[:cut].strip())
+            sentence = sentence[cut:].strip()
+        if sentence:
+            pieces.append(sentence)
+    return pieces
