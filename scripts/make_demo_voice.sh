@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Reproduce the bundled demo voice from nothing: corpus -> features -> training -> exported checkpoint.
+# Resumable: re-running continues training from checkpoints/demo_voice/checkpoint_latest.pt.
+# Takes hours on a 2-core CPU (see tts_core/voices/demo/MODEL_CARD.md); a GPU shortens it a lot.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib/venv.sh
+. scripts/lib/debian.sh
+ensure_commands flite:flite sox:sox
+ensure_venv requirements-train.txt
+PY=.venv/bin/python
+EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
+STEPS="${STEPS:-20000}"
+
+if [ ! -f data/corpus/metadata.csv ]; then
+    echo "==> 1/4 corpus: stdlib docstring sentences spoken by flite (slt)"
+    exclude=()
+    [ -f "$EVAL" ] && exclude=(--eval "$EVAL")
+    $PY -m tts_core.train.corpus --out data/corpus "${exclude[@]}"
+fi
+if [ ! -f data/features/features.json ]; then
+    echo "==> 2/4 features: 80-band log-mel + ARPAbet symbol ids"
+    $PY -m tts_core.train.prepare --metadata data/corpus/metadata.csv --out data/features --arpabet
+fi
+echo "==> 3/4 training (resumes if a checkpoint exists)"
+$PY -m tts_core.train --config tts_core/train/configs/demo_voice.json --max-steps "$STEPS" \
+    --backup-dir "${BACKUP_DIR:-$HOME/.cache/tacotron_tts/demo_voice}"
+echo "==> 4/4 export"
+$PY -m tts_core.train.export --checkpoint checkpoints/demo_voice/checkpoint_latest.pt \
+    --out tts_core/voices/demo/tacotron2_demo.pt --voice "demo (flite slt teacher)" \
+    --model-card tts_core/voices/demo/MODEL_CARD.md
+echo "evaluate with: $PY scripts/evaluate_intelligibility.py"

@@ -1,0 +1,104 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from tts_core.audio import TacotronSTFT, write_wav, to_pcm16
+from tts_core.models import AudioConfig
+from tts_core.text import text_to_sequence
+from tts_core.train.config import TrainConfig
+from tts_core.train.data import MEL_PAD_VALUE, BucketBatchSampler, Utterance, collate, load_split
+from tts_core.train.loss import guided_attention_weights, tacotron2_loss
+from tts_core.train.prepare import prepare
+
+from .factories import tiny_tacotron
+
+
+def test_prepare_round_trips(tmp_path):
+    wavs = tmp_path / "wavs"
+    wavs.mkdir()
+    rng = np.random.default_rng(0)
+    lines = []
+    for i in range(5):
+        audio = (rng.uniform(-0.3, 0.3, 4000 + 500 * i)).astype(np.float32)
+        write_wav(str(wavs / f"u{i}.wav"), to_pcm16(audio), 22050)
+        lines.append(f"wavs/u{i}.wav|Sentence number {i}.")
+    lines.append("wavs/u0.wav|😀")  # unspeakable: skipped, not fatal
+    (tmp_path / "metadata.csv").write_text("\n".join(lines))
+    stats = prepare(tmp_path / "metadata.csv", tmp_path / "features", val_fraction=0.2)
+    assert stats == {"train": 4, "val": 1, "skipped": 1}
+    items = load_split(tmp_path / "features", "train") + load_split(tmp_path / "features", "val")
+    assert len(items) == 5
+    item = next(u for u in items if u.name == "u2")
+    from tts_core.audio import read_wav
+
+    audio, _ = read_wav(str(wavs / "u2.wav"))
+    expected = TacotronSTFT(AudioConfig()).mel_spectrogram(torch.from_numpy(audio)[None])[0].numpy()
+    np.testing.assert_allclose(item.mel, expected, rtol=1e-5, atol=1e-5)
+    assert item.ids == text_to_sequence("Sentence number 2.")
+    assert json.loads((tmp_path / "features" / "features.json").read_text())["arpabet"] is False
+
+
+def test_collate_pads_and_marks_stop():
+    items = [Utterance("a", [20, 21, 22], np.zeros((80, 5), np.float32)),
+             Utterance("b", [20], np.ones((80, 2), np.float32))]
+    batch = collate(items, n_frames_per_step=2)
+    assert batch.mels.shape == (2, 80, 6) and batch.text.tolist() == [[20, 21, 22], [20, 0, 0]]
+    assert float(batch.mels[0, 0, 5]) == pytest.approx(MEL_PAD_VALUE) and MEL_PAD_VALUE < np.log(1e-5)
+    assert batch.gates.tolist() == [[0, 0, 1], [1, 1, 1]]
+    assert batch.mel_lengths.tolist() == [5, 2]
+
+
+def test_bucket_sampler_covers_everything():
+    sampler = iter(BucketBatchSampler(list(range(50)), 8, seed=1))
+    seen = [i for _ in range(7) for i in next(sampler)]
+    assert sorted(seen) == list(range(50))
+
+
+def test_guided_attention_penalises_off_diagonal():
+    w = guided_attention_weights(torch.tensor([10]), torch.tensor([10]), 12, 12)
+    assert float(w[0, 0, 0]) == 0 and float(w[0, 0, 9]) > 0.9 and float(w[0, 11, 11]) == 0  # padding is free
+
+
+def test_loss_ignores_padding():
+    model = tiny_tacotron()
+    items = [Utterance("a", [20, 21, 22, 23], np.random.randn(80, 6).astype(np.float32)),
+             Utterance("b", [24, 25], np.random.randn(80, 3).astype(np.float32))]
+    batch = collate(items, 1)
+    torch.manual_seed(0)
+    out = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+    base = tacotron2_loss(out, batch, 1)
+    batch.mels[1, :, 4:] = 123.0  # change only padding of the targets
+    assert float(tacotron2_loss(out, batch, 1).total) == pytest.approx(float(base.total))
+
+
+def test_training_overfits_a_tiny_batch():
+    torch.manual_seed(0)
+    model = tiny_tacotron(n_frames_per_step=2)
+    model.train()
+    rng = np.random.default_rng(0)
+    items = [Utterance(str(i), list(rng.integers(12, 64, 8)), (rng.standard_normal((80, 12)) * 0.5 - 5).astype(np.float32))
+             for i in range(4)]
+    batch = collate(items, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        out = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+        terms = tacotron2_loss(out, batch, 2)
+        opt.zero_grad()
+        terms.total.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        losses.append(float(terms.total))
+    assert losses[-1] < losses[0] / 10
+
+
+def test_train_config_learning_rate_schedule_and_unknown_keys(tmp_path):
+    cfg = TrainConfig(learning_rate=1e-3, lr_decay_start=100, lr_half_life=100, min_learning_rate=1e-4)
+    assert cfg.learning_rate_at(50) == 1e-3 and cfg.learning_rate_at(200) == pytest.approx(5e-4)
+    assert cfg.learning_rate_at(10_000) == 1e-4
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"batch_sise": 3}))
+    with pytest.raises(ValueError, match="batch_sise"):
+        TrainConfig.load(path)

@@ -1,0 +1,54 @@
+"""Training configuration: one frozen dataclass, read from a JSON file."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..models.config import Tacotron2Config
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    features: str = "data/features"
+    out_dir: str = "runs/tacotron2"
+    backup_dir: str | None = None  # a second copy of the latest checkpoint (survives a wiped work tree)
+    model: dict[str, Any] = field(default_factory=dict)  # Tacotron2Config overrides
+    batch_size: int = 32
+    learning_rate: float = 1e-3
+    lr_decay_start: int = 10_000
+    lr_half_life: int = 10_000
+    min_learning_rate: float = 1e-5
+    weight_decay: float = 1e-6
+    grad_clip: float = 1.0
+    max_steps: int = 20_000
+    gate_pos_weight: float = 5.0
+    guided_attention_weight: float = 1.0
+    guided_attention_g: float = 0.2
+    guided_attention_until: int | None = None  # switch the guided loss off after this step (None: never)
+    eval_every: int = 250
+    checkpoint_every: int = 250
+    keep_every: int = 2_000  # also keep checkpoint_<step>.pt at these multiples
+    griffin_lim_iters: int = 60
+    threads: int | None = None
+    bf16: bool = False  # CPU autocast to bfloat16 (AMX/AVX-512 bf16)
+    seed: int = 1234
+
+    def model_config(self) -> Tacotron2Config:
+        return Tacotron2Config.from_dict(self.model)
+
+    def learning_rate_at(self, step: int) -> float:
+        decay = max(0, step - self.lr_decay_start) / self.lr_half_life
+        return max(self.min_learning_rate, self.learning_rate * 0.5 ** decay)
+
+    @classmethod
+    def load(cls, path: str | pathlib.Path, **overrides: Any) -> "TrainConfig":
+        data = json.loads(pathlib.Path(path).read_text())
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown training options: {sorted(unknown)}")
+        return cls(**data)

@@ -1,0 +1,58 @@
+"""Export a training checkpoint as a small inference checkpoint (the bundled demo voice is made this way).
+
+``python -m tts_core.train.export --checkpoint checkpoints/demo_voice/checkpoint_latest.pt
+      --out tts_core/voices/demo/tacotron2_demo.pt --voice "demo (flite slt teacher)"``
+
+Drops the optimizer state and stores float weights in float16 (the loader restores float32), which halves the
+file; the result loads with :func:`tts_core.checkpoints.load_tacotron2` like any other checkpoint.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+
+import torch
+
+from ..checkpoints import read_checkpoint
+
+
+def export(checkpoint: pathlib.Path, out: pathlib.Path, voice: str, max_decoder_steps: int | None = None,
+           model_card: pathlib.Path | None = None) -> int:
+    ckpt = read_checkpoint(checkpoint)
+    state = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["state_dict"].items()}
+    config = dict(ckpt["config"])
+    if max_decoder_steps:
+        config["max_decoder_steps"] = max_decoder_steps
+    payload = {
+        "format": ckpt.get("format", "tts_core.tacotron2/1"),
+        "state_dict": state,
+        "config": config,
+        "audio_config": ckpt["audio_config"],
+        "text_frontend": ckpt["text_frontend"],
+        "iteration": ckpt.get("iteration"),
+        "voice": voice,
+    }
+    if model_card and model_card.exists():
+        payload["model_card"] = model_card.read_text(encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, out)
+    return out.stat().st_size
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", type=pathlib.Path, required=True)
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--voice", default="demo")
+    parser.add_argument("--max-decoder-steps", type=int)
+    parser.add_argument("--model-card", type=pathlib.Path)
+    args = parser.parse_args(argv)
+    size = export(args.checkpoint, args.out, args.voice, args.max_decoder_steps, args.model_card)
+    print(f"wrote {args.out} ({size / 1e6:.1f} MB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,54 @@
+"""Tacotron2 training loss: masked MSE before/after the postnet, stop-gate BCE and guided attention."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from ..models.tacotron2 import TacotronOutput
+from .data import Batch
+
+
+@dataclass
+class LossTerms:
+    total: torch.Tensor
+    mel: torch.Tensor
+    postnet: torch.Tensor
+    gate: torch.Tensor
+    attention: torch.Tensor
+
+
+def guided_attention_weights(text_lengths: torch.Tensor, step_lengths: torch.Tensor, t_in: int, t_steps: int,
+                             g: float = 0.2) -> torch.Tensor:
+    """(B, T_steps, T_in) penalty 1 - exp(-(n/N - t/T)^2 / 2g^2), zero outside each utterance (Tachibana et al.)."""
+    n = torch.arange(t_in, device=text_lengths.device)[None, None, :] / text_lengths[:, None, None]
+    t = torch.arange(t_steps, device=text_lengths.device)[None, :, None] / step_lengths[:, None, None]
+    w = 1.0 - torch.exp(-((n - t) ** 2) / (2 * g * g))
+    valid = (torch.arange(t_in, device=w.device)[None, None, :] < text_lengths[:, None, None]) & \
+            (torch.arange(t_steps, device=w.device)[None, :, None] < step_lengths[:, None, None])
+    return w * valid
+
+
+def tacotron2_loss(out: TacotronOutput, batch: Batch, n_frames_per_step: int, gate_pos_weight: float = 5.0,
+                   attention_weight: float = 1.0, attention_g: float = 0.2) -> LossTerms:
+    frames = batch.mels.size(2)
+    frame_mask = (torch.arange(frames, device=batch.mels.device)[None, :] < batch.mel_lengths[:, None])
+    mask = frame_mask[:, None, :].expand_as(batch.mels).float()
+    denom = mask.sum().clamp(min=1)
+    mel = (((out.mel_outputs - batch.mels) ** 2) * mask).sum() / denom
+    post = (((out.mel_outputs_postnet - batch.mels) ** 2) * mask).sum() / denom
+    r = n_frames_per_step
+    step_lengths = (batch.mel_lengths + r - 1) // r
+    step_mask = (torch.arange(batch.gates.size(1), device=batch.gates.device)[None, :] < step_lengths[:, None])
+    gate = F.binary_cross_entropy_with_logits(
+        out.gate_outputs[step_mask], batch.gates[step_mask],
+        pos_weight=torch.tensor(gate_pos_weight, device=batch.gates.device))
+    if attention_weight > 0:
+        w = guided_attention_weights(batch.text_lengths, step_lengths, out.alignments.size(2),
+                                     out.alignments.size(1), attention_g)
+        attention = (out.alignments * w).sum() / step_lengths.sum().clamp(min=1)
+    else:
+        attention = torch.zeros((), device=mel.device)
+    total = mel + post + gate + attention_weight * attention
+    return LossTerms(total, mel.detach(), post.detach(), gate.detach(), attention.detach())

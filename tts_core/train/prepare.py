@@ -1,0 +1,80 @@
+"""Data preparation: ``wav|text`` list -> symbol ids and 80-band log-mel ``.npy`` files, plus a train/val split.
+
+Usage: ``python -m tts_core.train.prepare --metadata data/corpus/metadata.csv --out data/features [--arpabet]``
+Features use exactly the inference STFT (:class:`tts_core.audio.TacotronSTFT`).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import random
+
+import numpy as np
+import torch
+
+from ..audio import TacotronSTFT, read_wav
+from ..models.config import AudioConfig
+from ..text import TextError, text_to_sequence
+
+
+def read_metadata(path: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
+    """Lines of ``relative/or/absolute.wav|text`` (extra ``|`` fields ignored), paths relative to the file."""
+    items = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        wav, _, text = line.partition("|")
+        text = text.split("|")[0]
+        wav_path = pathlib.Path(wav)
+        items.append((wav_path if wav_path.is_absolute() else path.parent / wav_path, text))
+    return items
+
+
+def prepare(metadata: pathlib.Path, out: pathlib.Path, arpabet: bool = False, val_fraction: float = 0.02,
+            seed: int = 1234, audio_cfg: AudioConfig | None = None) -> dict[str, int]:
+    audio_cfg = audio_cfg or AudioConfig()
+    stft = TacotronSTFT(audio_cfg)
+    mel_dir = out / "mels"
+    mel_dir.mkdir(parents=True, exist_ok=True)
+    records = []
+    skipped = 0
+    for wav_path, text in read_metadata(metadata):
+        try:
+            ids = text_to_sequence(text, arpabet=arpabet)
+        except TextError:
+            skipped += 1
+            continue
+        audio, sr = read_wav(str(wav_path))
+        if sr != audio_cfg.sampling_rate:
+            raise ValueError(f"{wav_path}: {sr} Hz, expected {audio_cfg.sampling_rate} Hz")
+        with torch.no_grad():
+            mel = stft.mel_spectrogram(torch.from_numpy(audio).unsqueeze(0))[0].numpy().astype(np.float32)
+        name = wav_path.stem
+        np.save(mel_dir / f"{name}.npy", mel)
+        records.append({"name": name, "text": text, "ids": ids, "frames": int(mel.shape[1])})
+    random.Random(seed).shuffle(records)
+    n_val = max(1, int(len(records) * val_fraction)) if len(records) > 1 else 0
+    splits = {"val": records[:n_val], "train": records[n_val:]}
+    for split, rows in splits.items():
+        with open(out / f"{split}.jsonl", "w", encoding="utf-8") as fh:
+            for row in sorted(rows, key=lambda r: r["name"]):
+                fh.write(json.dumps(row) + "\n")
+    meta = {"arpabet": arpabet, "audio": audio_cfg.__dict__, "train": len(splits["train"]), "val": n_val,
+            "skipped": skipped}
+    (out / "features.json").write_text(json.dumps(meta, indent=2))
+    return {"train": len(splits["train"]), "val": n_val, "skipped": skipped}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--metadata", type=pathlib.Path, required=True)
+    parser.add_argument("--out", type=pathlib.Path, required=True)
+    parser.add_argument("--arpabet", action="store_true", help="convert dictionary words to ARPAbet symbols")
+    parser.add_argument("--val-fraction", type=float, default=0.02)
+    args = parser.parse_args(argv)
+    print(prepare(args.metadata, args.out, args.arpabet, args.val_fraction))
+
+
+if __name__ == "__main__":
+    main()
