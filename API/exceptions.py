@@ -1,0 +1,103 @@
+"""One JSON error shape for everything under /api/: {"error": {"status", "code", "message", "details"}}."""
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from tts_core import ModelNotReadyError, SynthesisOptionError
+from tts_core.checkpoints import CheckpointError
+from tts_core.text import TextError
+
+log = logging.getLogger(__name__)
+
+
+def error_body(status_code: int, code: str, message: str, details=None) -> dict:
+    body = {"status": status_code, "code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def _first_message(detail) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            inner = _first_message(value)
+            return inner if key == "non_field_errors" else f"{key}: {inner}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, TextError):
+        return Response(error_body(400, "invalid_text", str(exc), {"text": [str(exc)]}), status=400)
+    if isinstance(exc, SynthesisOptionError):
+        return Response(error_body(400, "invalid_option", str(exc)), status=400)
+    if isinstance(exc, RequestDataTooBig):
+        return Response(error_body(413, "too_large", "request body too large"), status=413)
+    if isinstance(exc, (ModelNotReadyError, CheckpointError)):
+        log.error("synthesis unavailable: %s", exc)
+        return Response(error_body(503, "not_ready", f"speech synthesis is unavailable: {exc}"), status=503,
+                        headers={"Retry-After": "30"})
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django's 500 handler answers (and logs) it
+    detail = response.data
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        message = _first_message(detail)
+        response.data = error_body(response.status_code, "invalid", message, detail)
+    else:
+        message = detail.get("detail", str(detail)) if isinstance(detail, dict) else str(detail)
+        if isinstance(exc, exceptions.APIException) and hasattr(exc, "get_codes"):
+            codes = exc.get_codes()
+            code = codes if isinstance(codes, str) else code
+        response.data = error_body(response.status_code, code, str(message))
+    return response
+
+
+def not_found(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def server_error(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
+    from django.views.defaults import server_error as default
+
+    return default(request)
+
+
+class BodySizeLimitMiddleware:
+    """413 for /api/ requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it
+    (DRF's parsers read the stream directly and would not enforce Django's limit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.path.startswith("/api/"):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse(error_body(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                                               f"request body too large (limit {limit} bytes)"), status=413)
+        return self.get_response(request)

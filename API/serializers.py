@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import math
+
+from django.conf import settings
+from rest_framework import serializers
+
+from .models import TTSound
+
+
+class StrictCharField(serializers.CharField):
+    """A string, and only a string (DRF's CharField would turn 123 into '123')."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictFloatField(serializers.FloatField):
+    """A JSON number (not a string or a boolean), finite."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, (int, float)) or not math.isfinite(data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class RejectUnknownFieldsMixin:
+    def validate(self, attrs):
+        unknown = set(getattr(self, "initial_data", {}) or {}) - set(self.fields)
+        if unknown:
+            raise serializers.ValidationError({name: "Unknown field." for name in sorted(unknown)})
+        return super().validate(attrs)
+
+
+class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
+    text = StrictCharField(trim_whitespace=True, allow_blank=False, max_length=settings.TTS_MAX_TEXT_LENGTH)
+    sigma = StrictFloatField(required=False, min_value=0.0, max_value=2.0,
+                             help_text="WaveGlow noise scale (default 0.666)")
+    denoiser_strength = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
+                                         help_text="WaveGlow denoiser strength (default 0.01)")
+    vocoder = serializers.ChoiceField(choices=TTSound.Vocoder.choices, required=False,
+                                      help_text="waveglow (when configured) or griffinlim")
+
+
+class TTSListFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, max_length=200)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+    page = serializers.IntegerField(required=False, min_value=1)
+
+
+class TTSoundOutputSerializer(serializers.ModelSerializer):
+    audio_url = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = TTSound
+        fields = ["uuid", "text_content", "audio_url", "duration", "sample_rate", "inference_time", "voice",
+                  "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at"]
+
+    def get_audio_url(self, obj: TTSound) -> str:
+        url = obj.audio_join.url
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    def get_owner(self, obj: TTSound) -> str | None:
+        return obj.owner.get_username() if obj.owner_id else None

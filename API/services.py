@@ -1,0 +1,53 @@
+"""Business logic that writes: create and delete TTS records, keeping rows and files in step."""
+from __future__ import annotations
+
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import QuerySet
+
+from .engine import get_handler
+from .models import TTSound
+
+log = logging.getLogger(__name__)
+
+
+def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
+               vocoder: str | None = None) -> TTSound:
+    """Synthesize ``text`` and store the audio and its record together.
+
+    A synthesis error leaves nothing behind; a database error after the file is written removes the file.
+    """
+    handler = get_handler()
+    result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
+    sound = TTSound(text_content=text, inference_time=result.timings["total"], duration=result.duration,
+                    sample_rate=result.sample_rate, voice=result.voice, vocoder=result.vocoder,
+                    sigma=result.sigma, denoiser_strength=result.denoiser_strength, truncated=result.truncated,
+                    owner=owner if owner is not None and owner.is_authenticated else None)
+    name = ""
+    try:
+        with transaction.atomic():
+            sound.audio_join.save(f"{sound.uuid}.wav", ContentFile(result.wav_bytes()), save=False)
+            name = sound.audio_join.name
+            sound.save(force_insert=True)
+    except BaseException:
+        if name:
+            sound.audio_join.storage.delete(name)
+        raise
+    log.info("tts created %s: %.2fs audio in %.2fs (%s)", sound.uuid, result.duration, result.timings["total"],
+             result.vocoder)
+    return sound
+
+
+def tts_delete(*, sound: TTSound) -> None:
+    """Delete the record; its file goes with it (see signals)."""
+    with transaction.atomic():
+        sound.delete()
+
+
+def tts_bulk_delete(*, queryset: QuerySet[TTSound]) -> int:
+    """Delete many records and their files; returns how many records were deleted."""
+    with transaction.atomic():
+        count, _ = queryset.delete()
+    return count

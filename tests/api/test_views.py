@@ -1,0 +1,251 @@
+import io
+import pathlib
+import wave
+
+import pytest
+from django.conf import settings
+from django.db import DatabaseError
+
+from API.models import TTSound
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _path_of(url: str) -> pathlib.Path:
+    assert url.startswith("http://testserver/media/")
+    return pathlib.Path(settings.MEDIA_ROOT) / url.split("/media/", 1)[1]
+
+
+def test_create_fetch_list_delete_round_trip(as_user, media_files):
+    response = as_user.post("/api/tts/", {"text": "Hello world. How are you?"}, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["voice"] == "tacotron2.pt" and body["vocoder"] == "waveglow" and body["owner"] == "alice"
+    assert body["sigma"] == pytest.approx(0.666) and isinstance(body["truncated"], bool)
+    path = _path_of(body["audio_url"])
+    assert path.relative_to(settings.MEDIA_ROOT).parts[0] == "tts"  # relative name under a dated folder
+    with wave.open(io.BytesIO(path.read_bytes())) as w:
+        assert w.getframerate() == body["sample_rate"] == 22050 and w.getnframes() > 0
+        assert w.getnframes() / 22050 == pytest.approx(body["duration"], abs=1e-3)
+    row = TTSound.objects.get(pk=body["uuid"])
+    assert row.audio_join.name == str(path.relative_to(settings.MEDIA_ROOT))
+
+    assert as_user.get(f"/api/tts/{body['uuid']}/").json()["audio_url"] == body["audio_url"]
+    listing = as_user.get("/api/tts/").json()
+    assert listing["count"] == 1 and listing["results"][0]["uuid"] == body["uuid"]
+
+    assert as_user.delete(f"/api/tts/{body['uuid']}/").status_code == 204
+    assert not path.exists() and media_files() == []
+    assert not TTSound.objects.exists()
+    assert as_user.get(f"/api/tts/{body['uuid']}/").status_code == 404
+
+
+def test_options_and_griffinlim(as_user):
+    response = as_user.post("/api/tts/", {"text": "Options.", "sigma": 0.5, "denoiser_strength": 0.1},
+                            format="json")
+    assert response.status_code == 201
+    assert response.json()["sigma"] == 0.5 and response.json()["denoiser_strength"] == 0.1
+    gl = as_user.post("/api/tts/", {"text": "Options.", "vocoder": "griffinlim"}, format="json").json()
+    assert gl["vocoder"] == "griffinlim" and gl["sigma"] is None
+
+
+BAD_INPUTS = [
+    ({}, 400, "text"),
+    ({"text": ""}, 400, "text"),
+    ({"text": "   \n\t "}, 400, "text"),
+    ({"text": "😀😀😀"}, 400, "text"),
+    ({"text": "中文字符"}, 400, "text"),
+    ({"text": "a" * 5000}, 400, "text"),
+    ({"text": 123}, 400, "text"),
+    ({"text": ["a"]}, 400, "text"),
+    ({"text": None}, 400, "text"),
+    ({"text": "ok", "sigma": -1}, 400, "sigma"),
+    ({"text": "ok", "sigma": "0.5"}, 400, "sigma"),
+    ({"text": "ok", "sigma": True}, 400, "sigma"),
+    ({"text": "ok", "denoiser_strength": 3}, 400, "denoiser_strength"),
+    ({"text": "ok", "vocoder": "wavenet"}, 400, "vocoder"),
+    ({"text": "ok", "speaker": "x"}, 400, "speaker"),
+    ({"text": "a\x00b"}, 400, "text"),
+]
+
+
+@pytest.mark.parametrize("payload, status_code, field", BAD_INPUTS)
+def test_bad_json_input_is_rejected_without_side_effects(client, media_files, payload, status_code, field):
+    response = client.post("/api/tts/", payload, format="json")
+    assert response.status_code == status_code, response.content
+    error = response.json()["error"]
+    assert error["status"] == status_code and field in str(error["details"])
+    assert not TTSound.objects.exists() and media_files() == []
+
+
+@pytest.mark.parametrize("body, content_type, status_code", [
+    (b"not json", "application/json", 400),
+    (b'["a", "b"]', "application/json", 400),
+    (b"text=hello", "application/x-www-form-urlencoded", 415),
+    (b"\xff\xfe\x00binary", "application/json", 400),
+    (b'{"text": "' + b"x" * (2 * 1024 * 1024) + b'"}', "application/json", 413),
+])
+def test_malformed_bodies(client, media_files, body, content_type, status_code):
+    response = client.generic("POST", "/api/tts/", body, content_type=content_type)
+    assert response.status_code == status_code
+    assert response.json()["error"]["status"] == status_code
+    assert not TTSound.objects.exists() and media_files() == []
+
+
+@pytest.mark.parametrize("text", ["Robert'); DROP TABLE API_ttsound;--", "<script>alert(1)</script> hello"])
+def test_injection_strings_are_just_text(as_user, text):
+    response = as_user.post("/api/tts/", {"text": text}, format="json")
+    assert response.status_code == 201
+    assert TTSound.objects.get().text_content == text  # stored verbatim, parameterised, rendered as JSON
+
+
+def test_anonymous_can_synthesize_and_read_by_uuid_but_not_list_or_delete(client):
+    body = client.post("/api/tts/", {"text": "Anonymous."}, format="json").json()
+    assert body["owner"] is None
+    assert client.get(f"/api/tts/{body['uuid']}/").status_code == 200
+    assert client.get("/api/tts/").status_code in (401, 403)
+    assert client.delete(f"/api/tts/{body['uuid']}/").status_code in (401, 403)
+    assert TTSound.objects.count() == 1
+
+
+def test_anonymous_synthesis_can_be_turned_off(client, settings):
+    settings.TTS_ANONYMOUS_SYNTHESIS = False
+    response = client.post("/api/tts/", {"text": "Hello."}, format="json")
+    assert response.status_code in (401, 403) and not TTSound.objects.exists()
+
+
+def test_users_see_and_delete_only_their_own(as_user, as_other, as_staff, media_files):
+    mine = as_user.post("/api/tts/", {"text": "Mine."}, format="json").json()
+    theirs = as_other.post("/api/tts/", {"text": "Theirs."}, format="json").json()
+    assert [r["uuid"] for r in as_user.get("/api/tts/").json()["results"]] == [mine["uuid"]]
+    assert as_user.get(f"/api/tts/{theirs['uuid']}/").status_code == 404
+    assert as_user.delete(f"/api/tts/{theirs['uuid']}/").status_code == 404
+    assert TTSound.objects.count() == 2
+    assert as_staff.get("/api/tts/").json()["count"] == 2
+    assert as_staff.delete(f"/api/tts/{theirs['uuid']}/").status_code == 204
+    assert len(media_files()) == 1
+
+
+def test_list_filters_and_pagination(as_user, settings):
+    for i in range(3):
+        as_user.post("/api/tts/", {"text": f"Sentence {'apple' if i == 1 else 'pear'} {i}."}, format="json")
+    assert as_user.get("/api/tts/?search=apple").json()["count"] == 1
+    assert as_user.get("/api/tts/?created_after=2999-01-01T00:00:00Z").json()["count"] == 0
+    assert as_user.get("/api/tts/?created_before=2999-01-01T00:00:00Z").json()["count"] == 3
+    assert as_user.get("/api/tts/?created_after=yesterday").status_code == 400
+    results = as_user.get("/api/tts/").json()["results"]
+    assert [r["created_at"] for r in results] == sorted((r["created_at"] for r in results), reverse=True)
+
+
+def test_bulk_clean_is_staff_only_and_removes_files(as_user, as_staff, media_files):
+    for text in ("One.", "Two.", "Three."):
+        as_user.post("/api/tts/", {"text": text}, format="json")
+    assert as_user.delete("/api/tts/clean/").status_code == 403
+    assert len(media_files()) == 3
+    response = as_staff.delete("/api/tts/clean/")
+    assert response.status_code == 200 and response.json() == {"deleted": 3}
+    assert media_files() == [] and not TTSound.objects.exists()
+
+
+def test_queryset_delete_removes_files(as_user, media_files):
+    as_user.post("/api/tts/", {"text": "Queryset."}, format="json")
+    TTSound.objects.all().delete()
+    assert media_files() == []
+
+
+def test_failed_synthesis_leaves_nothing(as_user, media_files, monkeypatch):
+    from tts_core.handler import TacotronHandler
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("vocoder exploded")
+
+    monkeypatch.setattr(TacotronHandler, "synthesize", boom)
+    as_user.raise_request_exception = False
+    response = as_user.post("/api/tts/", {"text": "Hello."}, format="json")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+    assert not TTSound.objects.exists() and media_files() == []
+
+
+def test_database_error_after_file_written_removes_file(as_user, media_files, monkeypatch):
+    def fail_save(self, *args, **kwargs):
+        raise DatabaseError("disk full")
+
+    monkeypatch.setattr(TTSound, "save", fail_save)
+    as_user.raise_request_exception = False
+    response = as_user.post("/api/tts/", {"text": "Hello."}, format="json")
+    assert response.status_code == 500
+    assert media_files() == []
+
+
+def test_long_text_is_split_and_truncation_reported(as_user, settings):
+    text = " ".join(f"This is sentence number {i}." for i in range(12))
+    body = as_user.post("/api/tts/", {"text": text}, format="json").json()
+    assert body["duration"] > 11 * 0.25  # at least the pauses between 12 sentences
+    assert isinstance(body["truncated"], bool)
+
+
+def test_json_errors_for_unknown_paths_and_methods(client):
+    response = client.get("/api/nothing-here/")
+    assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
+    response = client.put("/api/health/", {"text": "x"}, format="json")
+    assert response.status_code == 405 and response.json()["error"]["status"] == 405
+    assert client.get("/api/tts/not-a-uuid/").status_code == 404
+
+
+def test_health_and_readiness(client):
+    assert client.get("/api/health/").json() == {"status": "ok"}
+    ready = client.get("/api/health/ready/")
+    assert ready.status_code == 200
+    assert ready.json()["ready"] is True and ready.json()["voice"] == "tacotron2.pt"
+    assert ready.json()["vocoders"] == ["waveglow", "griffinlim"]
+
+
+def test_readiness_reports_missing_checkpoint(client, monkeypatch, tmp_path):
+    monkeypatch.setenv("TTS_TACOTRON2_CHECKPOINT", str(tmp_path / "missing.pt"))
+    ready = client.get("/api/health/ready/")
+    assert ready.status_code == 503
+    assert ready.json()["ready"] is False and "missing.pt" in ready.json()["reason"]
+    response = client.post("/api/tts/", {"text": "Hello."}, format="json")
+    assert response.status_code == 503 and response.json()["error"]["code"] == "not_ready"
+    assert response["Retry-After"]
+
+
+def test_throttling_answers_429_with_retry_after(client, settings):
+    from django.core.cache import cache
+
+    cache.clear()
+    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], synthesis_anon="2/min")
+    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=rates)
+    from rest_framework.throttling import SimpleRateThrottle
+
+    SimpleRateThrottle.THROTTLE_RATES = rates
+    try:
+        codes = [client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="10.9.9.9").status_code
+                 for _ in range(3)]
+        assert codes[:2] == [201, 201] and codes[2] == 429
+        last = client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="10.9.9.9")
+        assert last.status_code == 429 and int(last["Retry-After"]) > 0
+        assert last.json()["error"]["code"] == "throttled"
+        # Another client is not affected; behind the proxy, clients are told apart by X-Forwarded-For.
+        assert client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="10.8.8.8").status_code == 201
+        proxied = [client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="127.0.0.1",
+                               HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in (1, 1, 1, 2)]
+        assert proxied == [201, 201, 429, 201]
+    finally:
+        from rest_framework.settings import api_settings
+
+        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+        cache.clear()
+
+
+def test_openapi_schema_and_docs(client):
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    paths = schema.json()["paths"] if schema["Content-Type"].endswith("json") else None
+    if paths is None:
+        import yaml
+
+        paths = yaml.safe_load(schema.content)["paths"]
+    assert "/api/tts/" in paths and "/api/tts/{id}/" in paths and "/api/health/ready/" in paths
+    assert client.get("/api/docs/").status_code == 200
