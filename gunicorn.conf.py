@@ -1,0 +1,53 @@
+"""Gunicorn settings, from the environment; the same file runs in Docker and natively (scripts/run.sh, tests)."""
+from __future__ import annotations
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+workers = _int("GUNICORN_WORKERS", 2)
+worker_class = "gthread"
+threads = _int("GUNICORN_THREADS", 4)
+# A request may synthesize up to TTS_MAX_TEXT_LENGTH characters; size the timeout to the slowest allowed request
+# on the slowest supported device (CPU). Nginx's proxy timeouts are aligned with it.
+timeout = _int("GUNICORN_TIMEOUT", 300)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
+keepalive = 5
+# Recycle workers now and then (bounded memory growth), not all at once.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
+max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)
+# Never load models in the master: CUDA must not be initialised before the fork.
+preload_app = False
+# Heartbeat files in memory, not on a possibly slow container filesystem.
+worker_tmp_dir = os.environ.get("GUNICORN_WORKER_TMP_DIR", "/dev/shm" if os.path.isdir("/dev/shm") else None)
+# Trust X-Forwarded-* only from the proxy.
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# client (as seen by the proxy), request, status, bytes, request time in seconds
+access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
+pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+
+
+def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    threads_per_worker = os.environ.get("TTS_TORCH_THREADS")
+    if threads_per_worker:
+        import torch
+
+        torch.set_num_threads(int(threads_per_worker))
+
+
+def post_worker_init(worker):
+    """Load the models in each worker after the fork (CUDA-safe) when asked to, so the first request is fast."""
+    if os.environ.get("TTS_LOAD_AT_STARTUP", "0").lower() in ("1", "true", "yes", "on"):
+        from API import engine
+
+        try:
+            engine.get_handler()
+        except Exception as exc:  # readiness reports it; the worker still serves health checks
+            worker.log.error("TTS models failed to load: %s", exc)

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""Service-level benchmark: N synthesis requests at several concurrencies through the running stack (Nginx).
+
+    .venv/bin/python scripts/bench_http.py [--url http://127.0.0.1:8080] [--requests 20] [--concurrency 1 2 4]
+
+Prints latency percentiles, throughput, error rate and the share of each request's time spent outside synthesis
+(HTTP, proxy, Django, database, file writing): 1 - inference_time / latency, from the API's own timing. Requests
+go only to the given URL (keep it on this machine or your own deployment).
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import pathlib
+import statistics
+import time
+import urllib.error
+import urllib.request
+
+TEXTS = [
+    "The service turns short sentences into speech.",
+    "Every request is measured from the client's side.",
+    "Latency includes the proxy, the application and the synthesis.",
+    "A longer sentence takes a little more time to speak, and a little more time to synthesize.",
+]
+
+
+def one_request(url: str, text: str, token: str | None, timeout: float) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    body = json.dumps({"text": text}).encode()
+    start = time.perf_counter()
+    try:
+        req = urllib.request.Request(f"{url}/api/tts/", data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            payload = json.loads(resp.read())
+            status = resp.status
+    except urllib.error.HTTPError as err:
+        status, payload = err.code, None
+    except (urllib.error.URLError, OSError):
+        status, payload = 0, None
+    latency = time.perf_counter() - start
+    return {"status": status, "latency": latency,
+            "inference_time": payload.get("inference_time") if payload else None,
+            "uuid": payload.get("uuid") if payload else None}
+
+
+def percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    if not values:
+        return float("nan")
+    k = (len(values) - 1) * q / 100
+    lo, hi = int(k), min(int(k) + 1, len(values) - 1)
+    return values[lo] + (values[hi] - values[lo]) * (k - lo)
+
+
+def run_level(url: str, n: int, concurrency: int, token: str | None, timeout: float) -> dict:
+    start = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
+        results = list(pool.map(lambda i: one_request(url, TEXTS[i % len(TEXTS)], token, timeout), range(n)))
+    wall = time.perf_counter() - start
+    ok = [r for r in results if r["status"] == 201]
+    lat = [r["latency"] for r in ok]
+    outside = [1 - r["inference_time"] / r["latency"] for r in ok if r["inference_time"] is not None]
+    return {
+        "concurrency": concurrency, "requests": n, "ok": len(ok), "error_rate": 1 - len(ok) / n if n else 0.0,
+        "statuses": sorted({r["status"] for r in results}),
+        "throughput_rps": len(ok) / wall if wall else 0.0,
+        "latency_mean_s": statistics.fmean(lat) if lat else float("nan"),
+        "latency_p50_s": percentile(lat, 50), "latency_p90_s": percentile(lat, 90),
+        "latency_p99_s": percentile(lat, 99),
+        "outside_synthesis_share": statistics.fmean(outside) if outside else float("nan"),
+        "uuids": [r["uuid"] for r in ok],
+    }
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", default="http://127.0.0.1:8080")
+    parser.add_argument("--requests", type=int, default=20)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--token", help="API token (needed for --cleanup and if anonymous synthesis is off)")
+    parser.add_argument("--cleanup", action="store_true", help="delete the created records afterwards")
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--json", type=pathlib.Path)
+    args = parser.parse_args(argv)
+
+    url = args.url.rstrip("/")
+    levels = [run_level(url, args.requests, c, args.token, args.timeout) for c in args.concurrency]
+    print(f"{'conc':>4} {'ok':>5} {'err%':>5} {'req/s':>7} {'mean s':>7} {'p50':>7} {'p90':>7} {'p99':>7} "
+          f"{'outside synth':>13}")
+    for lv in levels:
+        print(f"{lv['concurrency']:>4} {lv['ok']:>5} {100 * lv['error_rate']:>5.1f} {lv['throughput_rps']:>7.2f} "
+              f"{lv['latency_mean_s']:>7.3f} {lv['latency_p50_s']:>7.3f} {lv['latency_p90_s']:>7.3f} "
+              f"{lv['latency_p99_s']:>7.3f} {100 * lv['outside_synthesis_share']:>12.1f}%")
+    if args.cleanup and args.token:
+        for lv in levels:
+            for uuid in lv["uuids"]:
+                req = urllib.request.Request(f"{url}/api/tts/{uuid}/", method="DELETE",
+                                             headers={"Authorization": f"Token {args.token}"})
+                try:
+                    urllib.request.urlopen(req, timeout=30).close()
+                except urllib.error.URLError:
+                    pass
+    if args.json:
+        args.json.write_text(json.dumps(levels, indent=2))
+    return levels
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+# shellcheck shell=bash
+# ensure_venv REQUIREMENTS_FILE: create .venv (if missing) and install torch==2.13.0 and the requirements,
+# skipping pip entirely when nothing changed since the last install.
+ensure_venv() {
+    local req="$1"
+    local py="${PYTHON:-python3}"
+    if [ ! -x .venv/bin/python ]; then
+        echo "==> creating virtualenv .venv"
+        "$py" -m venv .venv
+    fi
+    local stamp=".venv/.installed-$(basename "$req")"
+    local digest
+    digest=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+    if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
+        return 0
+    fi
+    echo "==> installing Python packages from $req"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+    # The exact CPU build first: any other torch spec would pull gigabytes of CUDA packages.
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+    echo "$digest" > "$stamp"
+}

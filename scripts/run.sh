@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# One command for a newcomer: set up and run the TTS service natively (Gunicorn + Nginx, the same config files as
+# Docker), on http://127.0.0.1:${PORT:-8080}. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+PORT="${PORT:-8080}"
+API_PORT="${API_PORT:-8001}"
+. scripts/lib/venv.sh
+. scripts/lib/debian.sh
+
+ensure_commands nginx:nginx-light curl:curl
+ensure_venv requirements.txt
+
+if [ ! -f .env ]; then
+    echo "==> writing .env (local settings with a generated secret key)"
+    key=$(.venv/bin/python -c "import secrets; print(secrets.token_urlsafe(50))")
+    cat > .env <<ENV
+DJANGO_SECRET_KEY=$key
+DJANGO_DEBUG=0
+# plain HTTP on localhost: no HTTPS redirect or secure-only cookies
+DJANGO_HTTPS=0
+DJANGO_ALLOWED_HOSTS=localhost,127.0.0.1
+DJANGO_CSRF_TRUSTED_ORIGINS=http://localhost:$PORT,http://127.0.0.1:$PORT
+ENV
+fi
+
+export PYTHON="$ROOT/.venv/bin/python"
+export STATIC_ROOT="${STATIC_ROOT:-$ROOT/staticfiles}" MEDIA_ROOT="${MEDIA_ROOT:-$ROOT/media}"
+export GUNICORN_BIND="127.0.0.1:$API_PORT" GUNICORN_WORKERS="${GUNICORN_WORKERS:-1}"
+export TTS_LOAD_AT_STARTUP=1 TTS_UPSTREAM="127.0.0.1:$API_PORT" NGINX_PORT="$PORT"
+RUN_DIR="$ROOT/run"
+mkdir -p "$RUN_DIR" "$MEDIA_ROOT" "$STATIC_ROOT"
+# nginx workers run as an unprivileged user: the served folders must be readable by them.
+chmod o+rx "$ROOT" "$MEDIA_ROOT" "$STATIC_ROOT" 2>/dev/null || true
+
+"$PYTHON" scripts/render_nginx.py "$RUN_DIR/nginx" >/dev/null
+
+pids=()
+cleanup() {
+    trap - INT TERM EXIT
+    echo
+    echo "==> stopping"
+    for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup INT TERM EXIT
+
+echo "==> starting Gunicorn (migrate, collectstatic, load the voice)"
+setsid scripts/entrypoint.sh > "$RUN_DIR/gunicorn.log" 2>&1 &
+pids+=($!)
+echo "==> starting Nginx on port $PORT"
+setsid nginx -c "$RUN_DIR/nginx/nginx.conf" -e "$RUN_DIR/nginx/error.log" > "$RUN_DIR/nginx.log" 2>&1 &
+pids+=($!)
+
+for _ in $(seq 1 180); do
+    curl -fs "http://127.0.0.1:$PORT/api/health/ready/" >/dev/null 2>&1 && break
+    for pid in "${pids[@]}"; do
+        kill -0 "$pid" 2>/dev/null || { echo "a server exited; see $RUN_DIR/*.log" >&2; tail -20 "$RUN_DIR/gunicorn.log" >&2; exit 1; }
+    done
+    sleep 1
+done
+curl -fs "http://127.0.0.1:$PORT/api/health/ready/" || { echo "not ready; see $RUN_DIR/gunicorn.log" >&2; exit 1; }
+echo
+
+echo "==> saying hello"
+reply=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/tts/" -H 'Content-Type: application/json' \
+    -d '{"text": "Hello! Your text to speech service is up and running."}')
+url=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["audio_url"])' <<<"$reply")
+curl -fs -o "$RUN_DIR/hello.wav" "$url"
+for player in aplay paplay afplay; do
+    if command -v "$player" >/dev/null 2>&1; then "$player" "$RUN_DIR/hello.wav" >/dev/null 2>&1 || true; break; fi
+done
+
+cat <<MSG
+
+  Text to speech is running.
+    API:     http://127.0.0.1:$PORT/api/tts/
+    Docs:    http://127.0.0.1:$PORT/api/docs/
+    Admin:   http://127.0.0.1:$PORT/admin/
+    Hello:   $url   (saved to run/hello.wav)
+
+  Create an admin user (another terminal):  .venv/bin/python manage.py createsuperuser
+  Try it:
+    curl -s -X POST http://127.0.0.1:$PORT/api/tts/ -H 'Content-Type: application/json' \\
+         -d '{"text": "Speech synthesis on my own machine."}'
+
+  Logs in run/. Press Ctrl-C to stop.
+MSG
+wait

@@ -1,0 +1,153 @@
+"""Start the real stack from the repository's own files: scripts/entrypoint.sh (migrate, collectstatic, Gunicorn
+with gunicorn.conf.py) and Nginx with nginx/default.conf.template, on free local ports."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import torch
+
+from tests.tts_core.factories import save_our_tacotron, tiny_tacotron, tiny_waveglow
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+    req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return resp.status, dict(resp.headers.items()), resp.read(), resp.headers
+    except urllib.error.HTTPError as err:
+        return err.code, dict(err.headers.items()), err.read(), err.headers
+
+
+def post_json(url: str, payload: dict, headers: dict | None = None, timeout: float = 60):
+    status, hdrs, body, raw = http("POST", url, json.dumps(payload).encode(),
+                                   {"Content-Type": "application/json", **(headers or {})}, timeout)
+    return status, hdrs, (json.loads(body) if body else None), raw
+
+
+def wait_for(url: str, deadline: float = 60) -> None:
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except (urllib.error.URLError, ConnectionError, OSError):
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not come up")
+
+
+class Stack:
+    def __init__(self, tmp: pathlib.Path, tacotron: pathlib.Path, waveglow: pathlib.Path | None,
+                 extra_env: dict[str, str] | None = None):
+        if shutil.which("nginx") is None:
+            if os.environ.get("CI"):
+                raise RuntimeError("nginx is required for the stack tests (scripts/test.sh installs it)")
+            pytest.skip("nginx is not installed")
+        # Nginx workers run as another user: the folder it serves must be traversable (pytest's tmp is 0700).
+        tmp = pathlib.Path(tempfile.mkdtemp(prefix="tts-stack-"))
+        tmp.chmod(0o755)
+        self.tmp = tmp
+        self.api_port, self.port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.media = tmp / "media"
+        self.env = {
+            **os.environ,
+            "PYTHON": sys.executable,
+            "DJANGO_SETTINGS_MODULE": "tacotron_tts.settings",
+            "DJANGO_ENV_FILE": "",
+            "DJANGO_SECRET_KEY": "stack-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
+            "DJANGO_DEBUG": "0",
+            "DJANGO_HTTPS": "0",
+            "DATABASE_URL": os.environ.get("STACK_DATABASE_URL", f"sqlite:///{tmp / 'db.sqlite3'}"),
+            "MEDIA_ROOT": str(self.media),
+            "STATIC_ROOT": str(tmp / "static"),
+            "GUNICORN_BIND": f"127.0.0.1:{self.api_port}",
+            "GUNICORN_WORKERS": "1",
+            "GUNICORN_THREADS": "4",
+            "GUNICORN_PIDFILE": str(tmp / "gunicorn.pid"),
+            "TTS_TACOTRON2_CHECKPOINT": str(tacotron),
+            "TTS_WAVEGLOW_CHECKPOINT": str(waveglow or ""),
+            "TTS_LOAD_AT_STARTUP": "1",
+            "TTS_THROTTLE_ANON": "1000/min",
+            "TTS_THROTTLE_USER": "1000/min",
+            "TTS_UPSTREAM": f"127.0.0.1:{self.api_port}",
+            "NGINX_PORT": str(self.port),
+            "NGINX_TTS_RATE": "2r/s",
+            "NGINX_TTS_BURST": "3",
+            "OMP_NUM_THREADS": "1",
+            **(extra_env or {}),
+        }
+        self.env.pop("TTS_NVIDIA_DLE_DIR", None)
+        self.log = open(tmp / "stack.log", "wb")
+        self.gunicorn = subprocess.Popen([str(ROOT / "scripts/entrypoint.sh")], cwd=ROOT, env=self.env,
+                                         stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        subprocess.run([sys.executable, str(ROOT / "scripts/render_nginx.py"), str(tmp / "nginx")], env=self.env,
+                       check=True, capture_output=True)
+        self.nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx/nginx.conf"), "-e",
+                                       str(tmp / "nginx/error.log")], stdout=self.log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        try:
+            wait_for(f"http://127.0.0.1:{self.api_port}/api/health/")
+            wait_for(f"{self.url}/api/health/")
+        except RuntimeError:
+            self.stop()
+            raise RuntimeError((tmp / "stack.log").read_text(errors="replace")[-3000:])
+
+    def manage(self, *args: str) -> str:
+        out = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
+                             capture_output=True, text=True)
+        return out.stdout
+
+    def gunicorn_master(self) -> int:
+        return int((self.tmp / "gunicorn.pid").read_text())
+
+    def workers(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.gunicorn_master())], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def media_files(self) -> list[pathlib.Path]:
+        return sorted(p for p in self.media.rglob("*") if p.is_file()) if self.media.exists() else []
+
+    def stop(self) -> None:
+        for proc in (self.nginx, self.gunicorn):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in (self.nginx, self.gunicorn):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("stack-ckpt")
+    quick = tiny_tacotron(max_decoder_steps=20)
+    quick.decoder.gate_layer.linear_layer.bias.data.fill_(-2.0)
+    slow = tiny_tacotron(max_decoder_steps=4000)
+    slow.decoder.gate_layer.linear_layer.bias.data.fill_(-30.0)  # never stops: runs all 4000 steps
+    wg = folder / "waveglow.pt"
+    torch.save({"state_dict": tiny_waveglow().state_dict()}, wg)
+    return {"quick": save_our_tacotron(folder / "quick.pt", quick),
+            "slow": save_our_tacotron(folder / "slow.pt", slow), "waveglow": wg}

@@ -1,0 +1,122 @@
+"""End-to-end: real Gunicorn + real Nginx from the repository's config files."""
+from __future__ import annotations
+
+import concurrent.futures
+import io
+import json
+import os
+import signal
+import threading
+import time
+import wave
+
+import pytest
+
+from .conftest import Stack, http, post_json
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, checkpoints):
+    s = Stack(tmp_path_factory.mktemp("stack"), checkpoints["quick"], checkpoints["waveglow"])
+    yield s
+    s.stop()
+
+
+def test_synthesis_audio_static_limits_and_delete_through_nginx(stack):
+    stack.manage("shell", "-c",
+                 "from django.contrib.auth.models import User; User.objects.create_user('eve', password='pw-eve-77')")
+    status, _, body, _ = post_json(f"{stack.url}/api/auth/token/", {"username": "eve", "password": "pw-eve-77"})
+    assert status == 200
+    auth = {"Authorization": f"Token {body['token']}"}
+
+    status, headers, record, raw = post_json(f"{stack.url}/api/tts/", {"text": "Hello through nginx."}, auth)
+    assert status == 201, record
+    assert record["audio_url"].startswith(f"{stack.url}/media/tts/")  # absolute, on the proxy's address
+    assert headers["Server"] == "nginx"  # server_tokens off: no version
+    for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
+        assert len(raw.get_all(name)) == 1, name
+
+    status, headers, audio, raw = http("GET", record["audio_url"])
+    assert status == 200 and headers["Content-Type"] == "audio/wav"
+    assert raw.get_all("Cache-Control") == ["public, max-age=86400"]
+    with wave.open(io.BytesIO(audio)) as w:
+        assert w.getframerate() == 22050 and w.getnframes() > 0
+    status, headers, part, _ = http("GET", record["audio_url"], headers={"Range": "bytes=0-99"})
+    assert status == 206 and len(part) == 100 and headers["Content-Range"] == f"bytes 0-99/{len(audio)}"
+
+    status, headers, css, _ = http("GET", f"{stack.url}/static/admin/css/base.css")
+    assert status == 200 and headers["Content-Type"].startswith("text/css") and len(css) > 1000
+
+    status, _, error, _ = post_json(f"{stack.url}/api/tts/", {"text": "a" * 200_000})
+    assert status == 413 and error["error"]["code"] == "too_large"
+
+    status, _, _, _ = http("DELETE", f"{stack.url}/api/tts/{record['uuid']}/", headers=auth)
+    assert status == 204
+    assert http("GET", record["audio_url"])[0] == 404
+    assert stack.media_files() == []
+
+
+def test_http_benchmark_runs_against_the_stack(stack):
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    time.sleep(2)  # let nginx's rate-limit bucket refill
+    levels = bench.main(["--url", stack.url, "--requests", "3", "--concurrency", "1"])
+    assert levels[0]["ok"] == 3 and levels[0]["error_rate"] == 0
+    assert 0 < levels[0]["outside_synthesis_share"] < 1 and levels[0]["latency_p90_s"] > 0
+    status, _, _, _ = http("DELETE", f"{stack.url}/api/tts/clean/")
+    assert status in (401, 403)  # cleaning needs staff; the records stay owned by nobody
+
+
+def test_burst_is_rate_limited_by_nginx(stack):
+    time.sleep(2)  # let the bucket refill after the previous test
+    files_before = stack.media_files()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: post_json(f"{stack.url}/api/tts/", {"text": ""}), range(12)))
+    codes = [r[0] for r in results]
+    assert 429 in codes and 400 in codes  # the first few reach Django (empty text -> 400), the rest are shed
+    limited = next(r for r in results if r[0] == 429)
+    assert limited[2]["error"]["code"] == "throttled" and limited[1]["Retry-After"] == "1"
+    assert stack.media_files() == files_before
+
+
+def test_worker_killed_mid_synthesis(tmp_path, checkpoints):
+    stack = Stack(tmp_path, checkpoints["slow"], None, {"TTS_LOAD_AT_STARTUP": "1", "NGINX_TTS_RATE": "50r/s"})
+    try:
+        workers = stack.workers()
+        assert len(workers) == 1
+        result: dict = {}
+
+        def slow_request():
+            result["response"] = post_json(f"{stack.url}/api/tts/", {"text": "This one never finishes."},
+                                           timeout=120)
+
+        thread = threading.Thread(target=slow_request)
+        thread.start()
+        time.sleep(1.5)  # well inside the synthesis (4000 decoder steps + vocoder)
+        assert thread.is_alive()
+        os.kill(workers[0], signal.SIGKILL)
+        thread.join(timeout=60)
+        status, headers, body, _ = result["response"]
+        assert status == 502 and body["error"]["code"] == "bad_gateway" and headers["Retry-After"]
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not stack.workers() or stack.workers() == workers):
+            time.sleep(0.3)
+        assert stack.workers() and stack.workers() != workers  # Gunicorn respawned the worker
+        status, _, record, _ = post_json(f"{stack.url}/api/tts/", {"text": "After the crash."}, timeout=120)
+        assert status == 201, record
+        # Exactly one row and one file: the killed request left neither.
+        rows = json.loads(stack.manage("shell", "--no-imports", "-c",
+                                       "import json; from API.models import TTSound; "
+                                       "print(json.dumps([str(u) for u in TTSound.objects.values_list('uuid', flat=True)]))"))
+        assert rows == [record["uuid"]]
+        assert [p.stem for p in stack.media_files()] == [record["uuid"]]
+    finally:
+        stack.stop()
