@@ -23,8 +23,9 @@ if [ ! -f data/features/features.json ]; then
     $PY -m tts_core.train.prepare --metadata data/corpus/metadata.csv --out data/features --arpabet
 fi
 echo "==> 3/4 training (resumes if a checkpoint exists)"
+# INIT_FROM=tts_core/voices/demo/tacotron2_demo.pt continues from the bundled voice instead of from scratch.
 $PY -m tts_core.train --config tts_core/train/configs/demo_voice.json --max-steps "$STEPS" \
-    --backup-dir "${BACKUP_DIR:-$HOME/.cache/tacotron_tts/demo_voice}"
+    --backup-dir "${BACKUP_DIR:-$HOME/.cache/tacotron_tts/demo_voice}" ${INIT_FROM:+--init-from "$INIT_FROM"}
 echo "==> 4/4 export"
 $PY -m tts_core.train.export --checkpoint checkpoints/demo_voice/checkpoint_latest.pt \
     --out tts_core/voices/demo/tacotron2_demo.pt --voice "demo (flite slt teacher)" \

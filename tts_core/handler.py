@@ -21,7 +21,7 @@ import torch
 from . import audio as audio_mod
 from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
 from .models import AudioConfig, WaveGlow
-from .models.fast import cpu_has_bf16, fast_tacotron2
+from .models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow
 from .text import TextError, TextTooLongError, UnspeakableTextError, split_sentences, text_to_sequence
 from .voices import DEMO_TACOTRON2
 
@@ -191,8 +191,10 @@ class TacotronHandler:
         if self.precision in ("fp32", "bf16"):
             dtype = torch.bfloat16 if self.precision == "bf16" else torch.float32
             self.tacotron.model = fast_tacotron2(self.tacotron.model, dtype)
-        if self.precision in ("bf16", "fp16") and self.waveglow is not None:
-            self.waveglow.set_wn_dtype(torch.bfloat16 if self.precision == "bf16" else torch.float16)
+        if self.waveglow is not None and self.precision == "bf16":
+            self.waveglow = fast_waveglow(self.waveglow, torch.bfloat16)  # WN as bf16 GEMMs (AMX)
+        elif self.waveglow is not None and self.precision == "fp16":
+            self.waveglow.set_wn_dtype(torch.float16)  # cuDNN convolutions in half precision
 
     def _warmup(self) -> None:
         data = self.preprocess("Hello.")

@@ -39,5 +39,14 @@ def test_bf16_waveglow_audio_snr_above_30_db_with_same_noise():
     out = fast.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(4))
     snr = 10 * torch.log10(ref.pow(2).sum() / (ref - out).pow(2).sum())
     assert float(snr) > 30
-    assert fast.WN[0].start.weight.dtype == torch.bfloat16 and fast.convinv[0].conv.weight.dtype == torch.float32
+    assert fast.wn_dtype == torch.bfloat16 and fast.convinv[0].conv.weight.dtype == torch.float32
     assert model.WN[0].start.weight.dtype == torch.float32  # the original is untouched
+
+
+def test_gemm_wn_in_fp32_matches_the_convolutions_with_weight_norm_folded():
+    model = tiny_waveglow(weight_norm=True)
+    mel = torch.randn(2, 80, 9)
+    ref = model.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(1))
+    out = fast_waveglow(model, torch.float32).infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(1))
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-5)
+    assert model.has_weight_norm  # the original is untouched

@@ -15,17 +15,22 @@ from tts_core.train.prepare import prepare
 from .factories import tiny_tacotron
 
 
-def test_prepare_round_trips(tmp_path):
-    wavs = tmp_path / "wavs"
+def _write_corpus(root, n=5):
+    wavs = root / "wavs"
     wavs.mkdir()
     rng = np.random.default_rng(0)
     lines = []
-    for i in range(5):
+    for i in range(n):
         audio = (rng.uniform(-0.3, 0.3, 4000 + 500 * i)).astype(np.float32)
         write_wav(str(wavs / f"u{i}.wav"), to_pcm16(audio), 22050)
         lines.append(f"wavs/u{i}.wav|Sentence number {i}.")
     lines.append("wavs/u0.wav|😀")  # unspeakable: skipped, not fatal
-    (tmp_path / "metadata.csv").write_text("\n".join(lines))
+    (root / "metadata.csv").write_text("\n".join(lines))
+    return wavs
+
+
+def test_prepare_round_trips(tmp_path):
+    wavs = _write_corpus(tmp_path)
     stats = prepare(tmp_path / "metadata.csv", tmp_path / "features", val_fraction=0.2)
     assert stats == {"train": 4, "val": 1, "skipped": 1}
     items = load_split(tmp_path / "features", "train") + load_split(tmp_path / "features", "val")
@@ -102,3 +107,37 @@ def test_train_config_learning_rate_schedule_and_unknown_keys(tmp_path):
     path.write_text(json.dumps({"batch_sise": 3}))
     with pytest.raises(ValueError, match="batch_sise"):
         TrainConfig.load(path)
+
+
+def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
+    import dataclasses
+
+    from tts_core.train.trainer import Trainer, save_checkpoint
+
+    from .factories import TINY_TACOTRON
+
+    _write_corpus(tmp_path)
+    prepare(tmp_path / "metadata.csv", tmp_path / "features", val_fraction=0.2)
+    model_cfg = {k: v for k, v in dataclasses.asdict(TINY_TACOTRON).items()
+                 if k in ("symbols_embedding_dim", "encoder_embedding_dim", "attention_rnn_dim", "decoder_rnn_dim",
+                          "prenet_dim", "attention_dim", "postnet_embedding_dim")}
+    cfg = TrainConfig(features=str(tmp_path / "features"), out_dir=str(tmp_path / "run"), model=model_cfg,
+                      batch_size=2)
+    first = Trainer(cfg)
+    first.train_step(first.train_set[:2])
+    first.save()
+    resumed = Trainer(cfg)
+    assert resumed.resume() and resumed.step == 1
+    for key, value in first.model.state_dict().items():
+        assert torch.equal(resumed.model.state_dict()[key], value), key
+
+    voice = tmp_path / "voice.pt"  # an exported voice: weights and step, no optimizer
+    save_checkpoint(voice, first.model, None, 7, None, first.audio_cfg, first.text_frontend)
+    warm = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run2")))
+    assert not warm.resume()
+    warm.init_from(voice)
+    assert warm.step == 7
+    assert torch.equal(warm.model.embedding.weight, first.model.embedding.weight)
+    other = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run3"), model={**model_cfg, "prenet_dim": 8}))
+    with pytest.raises(ValueError, match="different model configuration"):
+        other.init_from(voice)

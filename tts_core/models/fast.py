@@ -4,7 +4,10 @@
   ``[W_ih, W_hh]`` (one matrix product per cell and step instead of two, plus one bias add). In ``float32`` it gives
   the eager numbers to rounding; in ``bfloat16`` only the two big GEMM weights are stored in bf16 (AMX / AVX512-BF16
   on CPU), while the recurrent state, the gates' non-linearities, attention and projections stay in float32.
-* :func:`fast_waveglow` runs the WN coupling networks in a lower precision (see ``WaveGlow.set_wn_dtype``).
+* :class:`GemmWN` runs a WaveGlow coupling network as plain matrix products: each dilated kernel-3 convolution
+  becomes one GEMM over the three shifted copies of its input stacked on the channel axis, the eight conditioning
+  convolutions of a flow become one GEMM, and the in-layer and conditioning biases are added once. On CPU, bf16 GEMMs
+  reach several times the throughput of bf16 dilated convolutions (AMX), which is what :func:`fast_waveglow` is for.
 
 Both return new modules and never modify the model they are given (it may be shared by other threads).
 """
@@ -19,7 +22,7 @@ from torch import nn
 
 from .decoder import Decoder, DecoderState
 from .tacotron2 import Tacotron2
-from .waveglow import WaveGlow
+from .waveglow import WN, WaveGlow
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,18 +104,76 @@ def fast_tacotron2(model: Tacotron2, dtype: torch.dtype = torch.float32) -> Taco
     return new.eval()
 
 
+class GemmWN(nn.Module):
+    """Inference form of a weight-norm-free :class:`WN`, with its weights stored as GEMM matrices in ``dtype``.
+
+    Takes and returns the same tensors as ``WN.forward``: audio (B, n_in, T), spect (B, n_cond, T) ->
+    (B, 2 * n_in, T), all in ``dtype``.
+    """
+
+    def __init__(self, wn: WN, dtype: torch.dtype) -> None:
+        super().__init__()
+        self.n_layers, self.n_channels = wn.n_layers, wn.n_channels
+        self.dilations = [layer.dilation[0] for layer in wn.in_layers]
+        if any(layer.kernel_size[0] != 3 for layer in wn.in_layers):
+            raise ValueError("GemmWN supports kernel size 3 (NVIDIA's WaveGlow)")
+
+        def mat(w: torch.Tensor) -> torch.Tensor:
+            return w.detach().to(dtype).contiguous()
+
+        def col(b: torch.Tensor) -> torch.Tensor:
+            return b.detach().to(dtype).unsqueeze(1).contiguous()
+
+        self.register_buffer("start_w", mat(wn.start.weight.squeeze(2)))
+        self.register_buffer("start_b", col(wn.start.bias))
+        # One GEMM for all layers' conditioning; each in-layer's bias joins its conditioning bias.
+        self.register_buffer("cond_w", mat(torch.cat([c.weight.squeeze(2) for c in wn.cond_layers])))
+        self.register_buffer("cond_b", col(torch.cat([c.bias + i.bias for c, i in zip(wn.cond_layers,
+                                                                                        wn.in_layers)])))
+        # Conv weight (out, in, k) -> (out, k * in), matching the stacked input [x(t - d); x(t); x(t + d)].
+        self.register_buffer("in_w", mat(torch.stack([i.weight.permute(0, 2, 1).reshape(i.weight.size(0), -1)
+                                                      for i in wn.in_layers])))
+        res = [r.weight.squeeze(2) for r in wn.res_skip_layers]
+        res_b = [r.bias for r in wn.res_skip_layers]
+        c = self.n_channels
+        # The last layer has only skip outputs; pad it with a zero residual half so all layers stack.
+        res[-1] = torch.cat([res[-1].new_zeros(c, c), res[-1]]) if res[-1].size(0) == c else res[-1]
+        res_b[-1] = torch.cat([res_b[-1].new_zeros(c), res_b[-1]]) if res_b[-1].size(0) == c else res_b[-1]
+        self.register_buffer("res_w", mat(torch.stack(res)))
+        self.register_buffer("res_b", torch.stack([col(b) for b in res_b]))
+        self.register_buffer("end_w", mat(wn.end.weight.squeeze(2)))
+        self.register_buffer("end_b", col(wn.end.bias))
+
+    def forward(self, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
+        c, t = self.n_channels, audio.size(2)
+        x = torch.matmul(self.start_w, audio) + self.start_b
+        cond = torch.matmul(self.cond_w, spect) + self.cond_b
+        skip = None
+        for i, d in enumerate(self.dilations):
+            padded = F.pad(x, (d, d))
+            stacked = torch.cat((padded[..., :t], x, padded[..., 2 * d:]), dim=1)
+            acts = torch.matmul(self.in_w[i], stacked) + cond[:, 2 * c * i: 2 * c * (i + 1)]
+            acts = torch.tanh(acts[:, :c]) * torch.sigmoid(acts[:, c:])
+            res_skip = torch.matmul(self.res_w[i], acts) + self.res_b[i]
+            if i < self.n_layers - 1:
+                x = x + res_skip[:, :c]
+            skip = res_skip[:, c:] if skip is None else skip + res_skip[:, c:]
+        return torch.matmul(self.end_w, skip) + self.end_b
+
+
 def fast_waveglow(model: WaveGlow, dtype: torch.dtype = torch.bfloat16) -> WaveGlow:
-    """A copy of ``model`` without weight norm whose WN networks run in ``dtype``; ``model`` itself is unchanged."""
-    state = {}
-    source = model.state_dict()
-    for key, value in source.items():
-        if key.endswith("weight_v"):
-            prefix = key[: -len("weight_v")]
-            # weight norm with dim=0, as nn.utils.weight_norm registers it
-            state[prefix + "weight"] = torch._weight_norm(value, source[prefix + "weight_g"], 0)
-        elif not key.endswith("weight_g"):
-            state[key] = value
+    """A copy of ``model`` whose WN networks run as :class:`GemmWN` in ``dtype``; ``model`` itself is unchanged.
+
+    The upsampler, the coupling arithmetic and the invertible convolutions keep float32.
+    """
+    from ..checkpoints import fold_weight_norm  # local: checkpoints imports this package
+
+    state = fold_weight_norm(model.state_dict())
     new = WaveGlow(model.cfg, weight_norm=False)
     new.load_state_dict(state, strict=True)
     device = next(model.parameters()).device
-    return new.to(device).eval().set_wn_dtype(dtype)
+    new.WN = nn.ModuleList(GemmWN(wn, dtype) for wn in new.WN)
+    new = new.to(device).eval()
+    for conv in new.convinv:
+        conv.inverse_weight()  # computed once here, not inside the first request
+    return new

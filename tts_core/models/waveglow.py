@@ -7,6 +7,7 @@ Layout per flow ``k``: ``WN.{k}.start``, ``WN.{k}.in_layers.{i}``, ``WN.{k}.cond
 """
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import torch
@@ -194,7 +195,7 @@ class WaveGlow(nn.Module):
         consumed = 0
         # The WN networks may run in a lower precision (see `set_wn_dtype`); the coupling arithmetic, the noise
         # and the invertible convolutions stay in the input precision.
-        wn_dtype = self.WN[0].start.weight.dtype
+        wn_dtype = self.wn_dtype
         spect_wn = spect.to(wn_dtype)
 
         def draw(channels: int) -> torch.Tensor:
@@ -216,6 +217,12 @@ class WaveGlow(nn.Module):
             if k % self.n_early_every == 0 and k > 0:
                 audio = torch.cat((sigma * draw(self.n_early_size), audio), 1)
         return audio.permute(0, 2, 1).contiguous().view(b, -1)
+
+    @property
+    def wn_dtype(self) -> torch.dtype:
+        """The precision the WN networks compute in (their first weight's dtype)."""
+        wn = self.WN[0]
+        return next(itertools.chain(wn.parameters(), wn.buffers())).dtype
 
     def set_wn_dtype(self, dtype: torch.dtype) -> "WaveGlow":
         """Run the WN (affine coupling) networks in ``dtype`` (e.g. bfloat16 on CPUs with AMX, float16 on GPUs);

@@ -16,12 +16,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--features")
     parser.add_argument("--backup-dir")
     parser.add_argument("--no-resume", action="store_true")
+    parser.add_argument("--init-from", help="warm-start from this Tacotron2 checkpoint when there is nothing to "
+                                            "resume (e.g. the bundled voice, to train it further)")
     args = parser.parse_args(argv)
     cfg = TrainConfig.load(args.config, max_steps=args.max_steps, out_dir=args.out_dir, features=args.features,
                            backup_dir=args.backup_dir)
     trainer = Trainer(cfg)
-    if not args.no_resume:
-        trainer.resume()
+    resumed = not args.no_resume and trainer.resume()
+    if not resumed and args.init_from:
+        trainer.init_from(args.init_from)
     trainer.fit()
 
 

@@ -91,6 +91,20 @@ class Trainer:
         print(f"resumed from {path} at step {self.step}", flush=True)
         return True
 
+    def init_from(self, path: str | pathlib.Path) -> None:
+        """Warm start: take the weights (and step count, for the learning-rate schedule) of any Tacotron2
+        checkpoint the loaders read, e.g. the exported bundled voice; the optimizer starts fresh."""
+        from ..checkpoints import read_tacotron2
+
+        loaded = read_tacotron2(path)
+        theirs, ours = loaded.model.state_dict(), self.model.state_dict()
+        if {k: v.shape for k, v in theirs.items()} != {k: v.shape for k, v in ours.items()} or \
+                loaded.model.n_frames_per_step != self.model.n_frames_per_step:
+            raise ValueError(f"{path} has a different model configuration than this training run")
+        self.model.load_state_dict(theirs)
+        self.step = int(loaded.metadata.get("iteration") or 0)
+        print(f"initialized from {path} (step {self.step})", flush=True)
+
     def save(self) -> None:
         save_checkpoint(self.latest, self.model, self.optimizer, self.step, self.cfg, self.audio_cfg,
                         self.text_frontend)
