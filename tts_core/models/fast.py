@@ -44,7 +44,11 @@ def _fused_lstm_weights(cell: nn.LSTMCell, dtype: torch.dtype) -> tuple[torch.Te
 def _lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor
                ) -> tuple[torch.Tensor, torch.Tensor]:
     # Gate order i, f, g, o as in torch.nn.LSTMCell.
-    gates = F.linear(torch.cat((x, h), -1).to(weight.dtype), weight).float() + bias
+    xh = torch.cat((x, h), -1).to(weight.dtype)
+    if xh.size(0) == 1:  # batch 1: a matrix-vector product, ~1.5x faster than a 1-row GEMM in bf16 here
+        gates = torch.mv(weight, xh[0]).unsqueeze(0).float() + bias
+    else:
+        gates = F.linear(xh, weight).float() + bias
     i, f, g, o = gates.chunk(4, dim=1)
     c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
     return torch.sigmoid(o) * torch.tanh(c), c
@@ -108,7 +112,9 @@ class GemmWN(nn.Module):
     """Inference form of a weight-norm-free :class:`WN`, with its weights stored as GEMM matrices in ``dtype``.
 
     Takes and returns the same tensors as ``WN.forward``: audio (B, n_in, T), spect (B, n_cond, T) ->
-    (B, 2 * n_in, T), all in ``dtype``.
+    (B, 2 * n_in, T). Inside, activations are time-major (B * T, channels) matrices, the layout in which oneDNN's
+    bf16 GEMMs run fastest here, and ``tanh(a) * sigmoid(b)`` is computed as ``0.5 * h_a * (1 + h_b)`` with
+    ``h = tanh([a, b / 2])``: one tanh over a contiguous block, the factors 0.5 folded exactly into the weights.
     """
 
     def __init__(self, wn: WN, dtype: torch.dtype) -> None:
@@ -117,48 +123,56 @@ class GemmWN(nn.Module):
         self.dilations = [layer.dilation[0] for layer in wn.in_layers]
         if any(layer.kernel_size[0] != 3 for layer in wn.in_layers):
             raise ValueError("GemmWN supports kernel size 3 (NVIDIA's WaveGlow)")
+        c = self.n_channels
+        half = torch.ones(2 * c, 1)
+        half[c:] = 0.5  # rows feeding the sigmoid: sigmoid(b) = (1 + tanh(b / 2)) / 2
 
         def mat(w: torch.Tensor) -> torch.Tensor:
             return w.detach().to(dtype).contiguous()
 
-        def col(b: torch.Tensor) -> torch.Tensor:
-            return b.detach().to(dtype).unsqueeze(1).contiguous()
-
         self.register_buffer("start_w", mat(wn.start.weight.squeeze(2)))
-        self.register_buffer("start_b", col(wn.start.bias))
+        self.register_buffer("start_b", mat(wn.start.bias))
         # One GEMM for all layers' conditioning; each in-layer's bias joins its conditioning bias.
-        self.register_buffer("cond_w", mat(torch.cat([c.weight.squeeze(2) for c in wn.cond_layers])))
-        self.register_buffer("cond_b", col(torch.cat([c.bias + i.bias for c, i in zip(wn.cond_layers,
-                                                                                        wn.in_layers)])))
-        # Conv weight (out, in, k) -> (out, k * in), matching the stacked input [x(t - d); x(t); x(t + d)].
-        self.register_buffer("in_w", mat(torch.stack([i.weight.permute(0, 2, 1).reshape(i.weight.size(0), -1)
-                                                      for i in wn.in_layers])))
-        res = [r.weight.squeeze(2) for r in wn.res_skip_layers]
+        self.register_buffer("cond_w", mat(torch.cat([c_.weight.squeeze(2) * half for c_ in wn.cond_layers])))
+        self.register_buffer("cond_b", mat(torch.cat([(c_.bias + i.bias) * half.squeeze(1)
+                                                      for c_, i in zip(wn.cond_layers, wn.in_layers)])))
+        # Conv weight (out, in, k) -> (out, k * in), matching the stacked input [x(t - d), x(t), x(t + d)].
+        self.register_buffer("in_w", mat(torch.stack([
+            (i.weight * half.unsqueeze(2)).permute(0, 2, 1).reshape(2 * c, -1) for i in wn.in_layers])))
+        res = [r.weight.squeeze(2) * 0.5 for r in wn.res_skip_layers]  # the 1/2 of the rewritten gate
         res_b = [r.bias for r in wn.res_skip_layers]
-        c = self.n_channels
-        # The last layer has only skip outputs; pad it with a zero residual half so all layers stack.
-        res[-1] = torch.cat([res[-1].new_zeros(c, c), res[-1]]) if res[-1].size(0) == c else res[-1]
-        res_b[-1] = torch.cat([res_b[-1].new_zeros(c), res_b[-1]]) if res_b[-1].size(0) == c else res_b[-1]
+        # The last layer has only skip outputs; a zero residual half lets all layers stack.
+        if res[-1].size(0) == c:
+            res[-1] = torch.cat([res[-1].new_zeros(c, c), res[-1]])
+            res_b[-1] = torch.cat([res_b[-1].new_zeros(c), res_b[-1]])
         self.register_buffer("res_w", mat(torch.stack(res)))
-        self.register_buffer("res_b", torch.stack([col(b) for b in res_b]))
+        self.register_buffer("res_b", mat(torch.stack(res_b)))
         self.register_buffer("end_w", mat(wn.end.weight.squeeze(2)))
-        self.register_buffer("end_b", col(wn.end.bias))
+        self.register_buffer("end_b", mat(wn.end.bias))
 
     def forward(self, audio: torch.Tensor, spect: torch.Tensor) -> torch.Tensor:
-        c, t = self.n_channels, audio.size(2)
-        x = torch.matmul(self.start_w, audio) + self.start_b
-        cond = torch.matmul(self.cond_w, spect) + self.cond_b
+        b, n_in, t = audio.shape
+        c = self.n_channels
+        # contiguous() matters: a strided (column-major) GEMM operand falls off oneDNN's fast path
+        audio = audio.transpose(1, 2).contiguous().view(b * t, n_in)
+        spect = spect.transpose(1, 2).contiguous().view(b * t, spect.size(1))
+        x = F.linear(audio, self.start_w, self.start_b)
+        cond = F.linear(spect, self.cond_w, self.cond_b)
         skip = None
         for i, d in enumerate(self.dilations):
-            padded = F.pad(x, (d, d))
-            stacked = torch.cat((padded[..., :t], x, padded[..., 2 * d:]), dim=1)
-            acts = torch.matmul(self.in_w[i], stacked) + cond[:, 2 * c * i: 2 * c * (i + 1)]
-            acts = torch.tanh(acts[:, :c]) * torch.sigmoid(acts[:, c:])
-            res_skip = torch.matmul(self.res_w[i], acts) + self.res_b[i]
+            # [x(t - d), x(t), x(t + d)] with zeros beyond each utterance's ends
+            rows = x.view(b, t, c)
+            padded = F.pad(rows, (0, 0, d, d))
+            stacked = torch.cat((padded[:, :t], rows, padded[:, 2 * d:]), dim=2).view(b * t, 3 * c)
+            acts = torch.addmm(cond[:, 2 * c * i: 2 * c * (i + 1)], stacked, self.in_w[i].t())
+            h = torch.tanh(acts.float())  # float32: tanh runs several times faster than in bf16 on CPU
+            gated = torch.addcmul(h[:, :c], h[:, :c], h[:, c:]).to(x.dtype)
+            res_skip = torch.addmm(self.res_b[i], gated, self.res_w[i].t())
             if i < self.n_layers - 1:
                 x = x + res_skip[:, :c]
             skip = res_skip[:, c:] if skip is None else skip + res_skip[:, c:]
-        return torch.matmul(self.end_w, skip) + self.end_b
+        out = F.linear(skip, self.end_w, self.end_b)
+        return out.view(b, t, -1).transpose(1, 2)
 
 
 def fast_waveglow(model: WaveGlow, dtype: torch.dtype = torch.bfloat16) -> WaveGlow:
