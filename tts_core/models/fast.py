@@ -29,7 +29,8 @@ from .waveglow import WN, WaveGlow
 def cpu_has_bf16() -> bool:
     """True when this CPU runs bf16 matrix products natively (AVX512-BF16 or AMX), so bf16 is a speed-up."""
     try:
-        flags = open("/proc/cpuinfo", encoding="ascii", errors="ignore").read()
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            flags = f.read()
     except OSError:
         return False
     return any(flag in flags.split() for flag in ("avx512_bf16", "amx_bf16"))
