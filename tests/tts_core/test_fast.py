@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tts_core.models.fast import fast_tacotron2, fast_waveglow
+from tts_core.models.fast import fast_tacotron2, fast_waveglow, quantize_rows_int8
 
 from .factories import tiny_tacotron, tiny_waveglow
 
@@ -27,10 +27,34 @@ def test_bf16_decoder_stays_close_and_leaves_the_original_untouched():
     fast = fast_tacotron2(model, torch.bfloat16)
     err = (_mels(fast, x, n).mel_outputs_postnet - _mels(model, x, n).mel_outputs_postnet).abs().max()
     assert float(err) < 0.05  # stated tolerance for the bf16 decoder (state and gates stay fp32)
-    assert fast.decoder.att_weight.dtype == torch.bfloat16
+    assert fast.decoder.attention_lstm.weight.dtype == torch.bfloat16
     after = model.state_dict()
     assert set(after) == set(before) and all(torch.equal(before[k], after[k]) for k in before)
     assert not list(model.decoder.buffers())
+
+
+def test_int8_rows_reconstruct_within_half_a_step_and_never_overflow():
+    w = torch.randn(64, 48) * torch.logspace(-3, 1, 64)[:, None]  # rows of very different ranges
+    q, scale = quantize_rows_int8(w)
+    assert q.dtype == torch.int8 and scale.dtype == torch.bfloat16
+    assert int(q.abs().max()) <= 127 and (q.abs().amax(dim=1) >= 126).all()  # each row uses its full range
+    err = (q.float() * scale.float()[:, None] - w).abs()
+    assert (err <= scale.float()[:, None] / 2 + 1e-12).all()
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("width", [12, 16])  # 12: fused widths 60 and 56 get padded to 64; 16: 64 and 64, no padding
+def test_int8_decoder_stays_close_to_eager(batch, width):
+    model = tiny_tacotron(attention_rnn_dim=width, decoder_rnn_dim=width)
+    x, n = torch.randint(12, 148, (2, 9))[:batch], torch.tensor([9, 6])[:batch]
+    fast = fast_tacotron2(model, torch.int8)
+    ref, out = _mels(model, x, n), _mels(fast, x, n)
+    assert fast.decoder.attention_lstm.weight.dtype == torch.int8
+    assert fast.decoder.attention_lstm.pad == (-(model.decoder.attention_rnn.input_size + width) % 16)
+    err = (out.mel_outputs_postnet - ref.mel_outputs_postnet).abs().max()
+    scale = ref.mel_outputs_postnet.abs().max()
+    assert float(err) < 0.05 * float(scale)  # stated tolerance: 5% of the mel range on random weights
+    torch.testing.assert_close(out.alignments, ref.alignments, rtol=0, atol=0.05)
 
 
 def test_bf16_waveglow_audio_snr_above_30_db_with_same_noise():

@@ -25,7 +25,7 @@ import torch
 from ..audio import Denoiser
 from ..checkpoints import load_tacotron2, load_waveglow
 from ..models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
-from ..models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow
+from ..models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow, int8_matmul_available
 from ..text import text_to_sequence
 from .stats import measure, snr_db
 
@@ -47,8 +47,11 @@ def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[st
     out = [Variant("fp32", taco, wg)]
     if device.type == "cpu":
         out.append(Variant("fp32-fused", fast_tacotron2(taco, torch.float32), wg))
-        if cpu_has_bf16() or (names and "bf16" in names):
-            out.append(Variant("bf16", fast_tacotron2(taco, torch.bfloat16), fast_waveglow(wg, torch.bfloat16)))
+        if cpu_has_bf16() or (names and ("bf16" in names or "int8" in names)):
+            wg_bf16 = fast_waveglow(wg, torch.bfloat16)
+            out.append(Variant("bf16", fast_tacotron2(taco, torch.bfloat16), wg_bf16))
+            if int8_matmul_available():  # int8 decoder LSTM weights, the same bf16 WaveGlow
+                out.append(Variant("int8", fast_tacotron2(taco, torch.int8), wg_bf16))
     else:
         out.append(Variant("fp16", taco, fast_waveglow(wg, torch.float16), autocast=torch.float16))
     return [v for v in out if not names or v.name in names or v.name == "fp32"]
@@ -176,7 +179,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--variants", nargs="+", help="subset of fp32, fp32-fused, bf16, fp16")
+    parser.add_argument("--variants", nargs="+", help="subset of fp32, fp32-fused, bf16, int8, fp16")
     parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
     parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")
