@@ -25,7 +25,7 @@ import torch
 from ..audio import Denoiser
 from ..checkpoints import load_tacotron2, load_waveglow
 from ..models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
-from ..models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow, int8_matmul_available
+from ..models.fast import cpu_has_bf16, cpu_info, fast_tacotron2, fast_waveglow, int8_matmul_available
 from ..text import text_to_sequence
 from .stats import measure, snr_db
 
@@ -71,9 +71,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     audio_cfg = AudioConfig()
     hop, sr = audio_cfg.hop_length, audio_cfg.sampling_rate
     results: dict[str, Any] = {
-        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "backend": device.type,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
-        "torch": torch.__version__, "threads": torch.get_num_threads(), "cpu_bf16": cpu_has_bf16(),
+        "cpu_model": cpu_info()[0], "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "cpu_bf16": cpu_has_bf16(), "cpu_amx": "amx_bf16" in cpu_info()[1],
         "steps": args.steps, "runs": args.runs, "warmup": args.warmup, "rows": []}
 
     if args.tacotron2:
@@ -150,7 +151,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def print_table(results: dict[str, Any]) -> None:
-    print(f"device: {results['device']}  torch {results['torch']}  threads {results['threads']}  "
+    cpu = f" ({results['cpu_model']}{', AMX' if results['cpu_amx'] else ''})" if results["backend"] == "cpu" else ""
+    print(f"device: {results['device']}{cpu}  torch {results['torch']}  threads {results['threads']}  "
           f"decoder steps {results['steps']}  runs {results['runs']} (+{results['warmup']} warm-up)")
     head = (f"{'component':<11} {'variant':<10} {'B':>2} {'WG':>4} {'mean s':>8} {'p50':>7} {'p90':>7} {'p99':>7} "
             f"{'RTF':>7} {'x fp32':>7} {'MB':>7} {'fidelity':>14}")
