@@ -87,7 +87,7 @@ class HandlerConfig:
     waveglow_checkpoint: str | None = None
     device: str | None = None  # None: CUDA when available, else CPU
     fp16: bool = False  # CUDA autocast; invertible convolutions stay float32 (same as precision="fp16")
-    # "auto": fastest faithful path for the device (bf16 on CPUs with AMX/AVX512-BF16, fp16 on CUDA, else fp32);
+    # "auto": fastest faithful path for the device (int8 on CPUs with AMX/AVX512-BF16, fp16 on CUDA, else fp32);
     # "fp32": exact (fused decoder, same numbers as eager); "bf16": bf16 decoder weights + bf16 WaveGlow WN;
     # "int8": as bf16 but the decoder LSTM weights in per-row int8 (CPU; fastest decoder, small mel error);
     # "fp16": CUDA autocast; "eager": the reference modules untouched.
@@ -181,7 +181,9 @@ class TacotronHandler:
         if requested == "auto":
             if self.device.type == "cuda":
                 return "fp16"
-            return "bf16" if cpu_has_bf16() else "fp32"
+            if not cpu_has_bf16():
+                return "fp32"
+            return "int8" if int8_matmul_available() else "bf16"
         if requested == "fp16" and self.device.type != "cuda":
             raise ModelNotReadyError("precision fp16 needs CUDA; use bf16 or fp32 on CPU")
         if requested == "int8" and (self.device.type != "cpu" or not int8_matmul_available()):

@@ -165,6 +165,21 @@ def test_precisions_give_faithful_audio(checkpoints, precision):
     assert float(snr) > 30
 
 
+def test_auto_precision_follows_the_cpu(checkpoints, monkeypatch):
+    import tts_core.handler as handler_module
+
+    tpath, _ = checkpoints
+
+    def resolved() -> str:
+        return TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), device="cpu",
+                                             warmup=False)).initialize().precision
+
+    monkeypatch.setattr(handler_module, "cpu_has_bf16", lambda: True)  # CPU features: the one thing faked here
+    assert resolved() == "int8"
+    monkeypatch.setattr(handler_module, "cpu_has_bf16", lambda: False)
+    assert resolved() == "fp32"
+
+
 def test_unknown_or_unavailable_precision(checkpoints):
     tpath, _ = checkpoints
     with pytest.raises(ModelNotReadyError, match="unknown precision"):
