@@ -66,6 +66,8 @@ class TacotronSTFT(torch.nn.Module):
         self.cfg = cfg
         basis = mel_basis(cfg.sampling_rate, cfg.filter_length, cfg.n_mel_channels, cfg.mel_fmin, cfg.mel_fmax)
         self.register_buffer("mel_basis", torch.from_numpy(basis), persistent=False)
+        # Computed once: every Griffin-Lim call needs it.
+        self.register_buffer("mel_basis_pinv", torch.linalg.pinv(self.mel_basis), persistent=False)
         self.register_buffer("window", torch.hann_window(cfg.win_length, periodic=True), persistent=False)
 
     def stft(self, audio: torch.Tensor) -> torch.Tensor:
@@ -90,8 +92,7 @@ class TacotronSTFT(torch.nn.Module):
 
     def mel_to_linear(self, mel: torch.Tensor) -> torch.Tensor:
         """Approximate linear magnitudes from log-mel (non-negative least squares by pseudo-inverse + clamp)."""
-        inv = torch.linalg.pinv(self.mel_basis)
-        return torch.clamp(torch.matmul(inv, dynamic_range_decompression(mel.float())), min=1e-10)
+        return torch.clamp(torch.matmul(self.mel_basis_pinv, dynamic_range_decompression(mel.float())), min=1e-10)
 
 
 def dynamic_range_compression(x: torch.Tensor, clip_val: float = LOG_CLAMP) -> torch.Tensor:

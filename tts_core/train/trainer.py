@@ -79,8 +79,9 @@ class Trainer:
         existing = [p for p in candidates if p.exists()]
         if not existing:
             return False
-        path = max(existing, key=lambda p: torch.load(p, map_location="cpu", weights_only=False)["iteration"])
-        ckpt = torch.load(path, map_location="cpu", weights_only=False)
+        # Each file is read once; the newer of the work-tree and backup copies wins.
+        ckpt, path = max(((torch.load(p, map_location="cpu", weights_only=False), p) for p in existing),
+                         key=lambda loaded: loaded[0]["iteration"])
         self.model.load_state_dict(ckpt["state_dict"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
         self.step = int(ckpt["iteration"])
