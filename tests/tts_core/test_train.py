@@ -109,6 +109,18 @@ def test_train_config_learning_rate_schedule_and_unknown_keys(tmp_path):
         TrainConfig.load(path)
 
 
+def test_train_config_bf16_auto_follows_the_cpu(monkeypatch):
+    from tts_core.models import fast
+
+    monkeypatch.setattr(fast, "cpu_has_bf16", lambda: False)
+    assert TrainConfig(bf16="auto").use_bf16() is False
+    monkeypatch.setattr(fast, "cpu_has_bf16", lambda: True)
+    assert TrainConfig(bf16="auto").use_bf16() is True
+    assert TrainConfig(bf16=False).use_bf16() is False and TrainConfig(bf16=True).use_bf16() is True
+    with pytest.raises(ValueError, match="bf16"):
+        TrainConfig(bf16="yes")
+
+
 def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
     import dataclasses
 

@@ -33,8 +33,22 @@ class TrainConfig:
     keep_every: int = 2_000  # also keep checkpoint_<step>.pt at these multiples
     griffin_lim_iters: int = 60
     threads: int | None = None
-    bf16: bool = False  # CPU autocast to bfloat16 (AMX/AVX-512 bf16)
+    # CPU autocast to bfloat16: true, false, or "auto" (on where the CPU has native bf16, AVX512-BF16 or AMX;
+    # elsewhere bf16 is emulated and a step is slower than in fp32).
+    bf16: bool | str = False
     seed: int = 1234
+
+    def __post_init__(self) -> None:
+        if self.bf16 not in (True, False, "auto"):
+            raise ValueError(f'bf16 must be true, false or "auto", not {self.bf16!r}')
+
+    def use_bf16(self) -> bool:
+        """Whether training autocasts to bf16 on this machine."""
+        if self.bf16 == "auto":
+            from ..models.fast import cpu_has_bf16
+
+            return cpu_has_bf16()
+        return bool(self.bf16)
 
     def model_config(self) -> Tacotron2Config:
         return Tacotron2Config.from_dict(self.model)

@@ -63,6 +63,8 @@ class Trainer:
         self.model = Tacotron2(cfg.model_config())
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate,
                                           weight_decay=cfg.weight_decay)
+        self.bf16 = cfg.use_bf16()
+        print(f"training precision: {'bf16 autocast' if self.bf16 else 'fp32'}", flush=True)
         self.step = 0
         self.history: list[dict[str, float]] = []
         self._stop = False
@@ -118,7 +120,7 @@ class Trainer:
 
     # ------------------------------------------------------------------------------------------ loop
     def _autocast(self) -> Any:
-        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.cfg.bf16)
+        return torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16)
 
     def train_step(self, batch_items: list[Utterance]) -> dict[str, float]:
         cfg = self.cfg
