@@ -158,6 +158,26 @@ def test_prenet_dropout_stays_on_at_inference_by_default():
                        model.infer_full(x, n, prenet_dropout=0.0).mel_outputs)
 
 
+@pytest.mark.parametrize("part", ["encoder", "postnet"])
+def test_encoder_and_postnet_training_dropout_follow_the_config(part):
+    x, n = torch.randint(12, 148, (2, 8)), torch.tensor([8, 8])
+
+    def run(model):
+        model.train()
+        emb = model.embedding(x).transpose(1, 2)
+        if part == "encoder":
+            return model.encoder(emb, n)
+        return model.postnet(torch.randn(2, 80, 10, generator=torch.Generator().manual_seed(0)))
+
+    off = tiny_tacotron(**{f"p_{part}_dropout": 0.0})
+    assert torch.equal(run(off), run(off))  # train mode, no dropout: deterministic
+    on = tiny_tacotron()  # NVIDIA's 0.5
+    assert not torch.equal(run(on), run(on))
+    on.eval()  # inference never applies it, whatever the config says
+    emb = on.embedding(x).transpose(1, 2)
+    assert torch.equal(on.encoder(emb, n), on.encoder(emb, n))
+
+
 def test_waveglow_inverse_undoes_forward_exactly():
     model = tiny_waveglow(weight_norm=False)
     mel = torch.randn(1, 80, 6)

@@ -43,6 +43,10 @@ class Tacotron2Config:
     postnet_n_convolutions: int = 5
     p_attention_dropout: float = 0.1
     p_decoder_dropout: float = 0.1
+    # Training-only regularisation; NVIDIA hard-codes 0.5. A small model on a deterministic teacher fits better
+    # with less (the demo voice recipe sets them lower). Inference never applies them.
+    p_encoder_dropout: float = 0.5
+    p_postnet_dropout: float = 0.5
     max_decoder_steps: int = 2000
     gate_threshold: float = 0.5
     mask_padding: bool = True

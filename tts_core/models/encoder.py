@@ -13,6 +13,7 @@ class Encoder(nn.Module):
     def __init__(self, cfg: Tacotron2Config) -> None:
         super().__init__()
         dim = cfg.encoder_embedding_dim
+        self.p_dropout = cfg.p_encoder_dropout
         in_dims = [cfg.symbols_embedding_dim] + [dim] * (cfg.encoder_n_convolutions - 1)
         self.convolutions = nn.ModuleList(
             nn.Sequential(
@@ -31,7 +32,7 @@ class Encoder(nn.Module):
         """
         keep = (torch.arange(x.size(2), device=x.device)[None, :] < lengths.to(x.device)[:, None]).unsqueeze(1)
         for conv in self.convolutions:
-            x = F.dropout(F.relu(conv(x * keep)), 0.5, self.training)
+            x = F.dropout(F.relu(conv(x * keep)), self.p_dropout, self.training)
         x = x.transpose(1, 2)
         total = x.size(1)
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)

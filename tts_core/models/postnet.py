@@ -13,6 +13,7 @@ class Postnet(nn.Module):
     def __init__(self, cfg: Tacotron2Config) -> None:
         super().__init__()
         n = cfg.postnet_n_convolutions
+        self.p_dropout = cfg.p_postnet_dropout
         dims = [cfg.n_mel_channels] + [cfg.postnet_embedding_dim] * (n - 1) + [cfg.n_mel_channels]
         self.convolutions = nn.ModuleList(
             nn.Sequential(
@@ -30,5 +31,5 @@ class Postnet(nn.Module):
             x = conv(x)
             if i < last:
                 x = torch.tanh(x)
-            x = F.dropout(x, 0.5, self.training)
+            x = F.dropout(x, self.p_dropout, self.training)
         return x
