@@ -57,6 +57,47 @@ def test_int8_decoder_stays_close_to_eager(batch, width):
     torch.testing.assert_close(out.alignments, ref.alignments, rtol=0, atol=0.05)
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.int8])
+@pytest.mark.parametrize("prenet_dropout", [0.0, 0.5])
+def test_traced_steps_give_the_same_numbers_and_random_draws_as_python_steps(dtype, prenet_dropout):
+    model = tiny_tacotron()
+    traced, plain = fast_tacotron2(model, dtype), fast_tacotron2(model, dtype, trace=False)
+    assert traced.decoder.traced and not plain.decoder.traced
+    # Batch 1, then batches of other sizes and lengths than the graphs were traced with.
+    for x, n in [(torch.randint(12, 148, (1, 9)), torch.tensor([9])),
+                 (torch.randint(12, 148, (3, 13)), torch.tensor([13, 7, 10]))]:
+        outs = []
+        for m in (traced, plain):  # the first traced call traces: it must not disturb the seeded stream
+            torch.manual_seed(5)
+            outs.append(m.infer_full(x, n, max_decoder_steps=12, gate_threshold=0.6, prenet_dropout=prenet_dropout))
+        for a, b in zip(outs[0], outs[1]):
+            assert torch.equal(a, b)
+    assert set(traced.decoder._graphs) == {(True, prenet_dropout, 0.6), (False, prenet_dropout, 0.6)}
+
+
+def test_traced_decoder_is_thread_safe():
+    import threading
+
+    model = fast_tacotron2(tiny_tacotron(), torch.int8)
+    inputs = [(torch.randint(12, 148, (1, k)), torch.tensor([k])) for k in (5, 9, 12, 7)]
+    expected = [_mels(model, x, n).mel_outputs for x, n in inputs]
+    model.decoder._graphs.clear()  # the threads race to trace the graph
+    results = [None] * 4
+
+    def work(i):
+        for _ in range(3):
+            results[i] = _mels(model, *inputs[i]).mel_outputs
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(4):
+        assert torch.equal(results[i], expected[i])
+    assert len(model.decoder._graphs) == 1
+
+
 def test_bf16_waveglow_audio_snr_above_30_db_with_same_noise():
     model = tiny_waveglow(weight_norm=False)
     mel = torch.randn(1, 80, 12)

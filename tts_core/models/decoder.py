@@ -141,13 +141,11 @@ class Decoder(nn.Module):
         not_finished = torch.ones(b, dtype=torch.int32, device=memory.device)
         mels, gates, aligns = [], [], []
         while True:
-            mel, gate, state = self.step(self.prenet(frame, p), state, memory, processed_memory, mask)
+            mel, gate, state, not_finished, lengths = self._infer_step(
+                frame, p, threshold, state, memory, processed_memory, mask, not_finished, lengths)
             mels.append(mel)
             gates.append(gate.squeeze(1))
             aligns.append(state.attention_weights)
-            # Same counting as NVIDIA: a step is counted while no stop has been predicted up to and including it.
-            not_finished = not_finished * (torch.sigmoid(gate.squeeze(1)) <= threshold).to(torch.int32)
-            lengths += not_finished
             if len(mels) == max_steps:
                 break
             if len(mels) % stop_check_every == 0 and not bool(not_finished.any()):
@@ -156,6 +154,18 @@ class Decoder(nn.Module):
         truncated = not_finished.bool()
         return DecoderOutput(self._frames_to_mels(mels), torch.stack(gates, 1), torch.stack(aligns, 1),
                              lengths * r, truncated)
+
+    def _infer_step(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState, memory: torch.Tensor,
+                    processed_memory: torch.Tensor, mask: torch.Tensor, not_finished: torch.Tensor,
+                    lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor,
+                                                    torch.Tensor]:
+        """One free-running step: prenet, :meth:`step`, stop bookkeeping.
+        frame (B, n_mel * r) previous output; not_finished, lengths (B,) int32.
+        Returns mel (B, n_mel * r), gate (B, 1), the new state, not_finished and lengths."""
+        mel, gate, state = self.step(self.prenet(frame, p), state, memory, processed_memory, mask)
+        # Same counting as NVIDIA: a step is counted while no stop has been predicted up to and including it.
+        not_finished = not_finished * (torch.sigmoid(gate.squeeze(1)) <= threshold).to(torch.int32)
+        return mel, gate, state, not_finished, lengths + not_finished
 
 
 def _mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:

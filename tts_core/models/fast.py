@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
+import warnings
 
 import torch
 import torch.nn.functional as F
@@ -131,6 +133,54 @@ class FastDecoder(Decoder):
         self.attention_lstm = FusedLSTMWeights(decoder.attention_rnn, dtype)
         self.decoder_lstm = FusedLSTMWeights(decoder.decoder_rnn, dtype)
         self.eval()
+        self.traced = False
+        self._graphs: dict[tuple[bool, float, float], torch.jit.ScriptModule] = {}
+        self._graphs_lock = threading.Lock()
+
+    def trace_steps(self) -> "FastDecoder":
+        """Run each free-running step (prenet, :meth:`step`, stop bookkeeping) as a traced TorchScript graph.
+
+        At batch 1 a CPU decoder step is some 90 small operators around two matrix-vector products, and the Python
+        between them costs about as much as the arithmetic; a graph runs the same operators (the same numbers, the
+        same random draws) without it. Graphs are traced on first use for each (batch 1 or not, prenet dropout,
+        gate threshold) and share this module's tensors. CPU only (CUDA has its own loop); returns self.
+        """
+        self.traced = self.attention_lstm.bias.device.type == "cpu"
+        return self
+
+    def _graph(self, batch_one: bool, p: float, threshold: float) -> torch.jit.ScriptModule:
+        key = (batch_one, float(p), float(threshold))
+        graph = self._graphs.get(key)
+        if graph is not None:
+            return graph
+        with self._graphs_lock:
+            if key not in self._graphs:
+                self._graphs[key] = self._trace(*key)
+            return self._graphs[key]
+
+    def _trace(self, batch_one: bool, p: float, threshold: float) -> torch.jit.ScriptModule:
+        cfg, b, t_in = self.cfg, 1 if batch_one else 2, 8  # the bf16/fp32 cells branch on batch 1
+        # Tracing runs the step once on made-up inputs: keep the caller's random stream as it was.
+        with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.no_grad(), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit.trace's deprecation notice; the graph is checked in tests
+            memory = torch.randn(b, t_in, cfg.encoder_embedding_dim)
+            ones = torch.ones(b, dtype=torch.int32)
+            example = (torch.zeros(b, cfg.n_mel_channels * cfg.n_frames_per_step), *self.initial_state(memory),
+                       memory, self.attention_layer.memory_layer(memory), torch.zeros(b, t_in, dtype=torch.bool),
+                       ones, ones)
+            return torch.jit.trace(_FlatInferStep(self, p, threshold), example, check_trace=False)
+
+    def _infer_step(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState, memory: torch.Tensor,
+                    processed_memory: torch.Tensor, mask: torch.Tensor, not_finished: torch.Tensor,
+                    lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor,
+                                                    torch.Tensor]:
+        if not self.traced or torch.jit.is_tracing():
+            return super()._infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
+                                       lengths)
+        out = self._graph(frame.size(0) == 1, p, threshold)(frame, *state, memory, processed_memory, mask,
+                                                             not_finished, lengths)
+        return out[0], out[1], DecoderState(*out[2:9]), out[9], out[10]
 
     def step(self, prenet_out: torch.Tensor, state: DecoderState, memory: torch.Tensor,
              processed_memory: torch.Tensor, mask: torch.Tensor | None
@@ -152,6 +202,22 @@ class FastDecoder(Decoder):
         raise RuntimeError("FastDecoder is for inference; train with the eager Decoder")
 
 
+class _FlatInferStep(nn.Module):
+    """``Decoder._infer_step`` of a :class:`FastDecoder` with flat tensor arguments, the form ``torch.jit.trace``
+    takes; the prenet dropout and the gate threshold are constants of the graph."""
+
+    def __init__(self, decoder: FastDecoder, p: float, threshold: float) -> None:
+        super().__init__()
+        self.decoder, self.p, self.threshold = decoder, p, threshold
+
+    def forward(self, frame: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        state = DecoderState(*rest[:7])
+        memory, processed_memory, mask, not_finished, lengths = rest[7:]
+        mel, gate, new, not_finished, lengths = Decoder._infer_step(
+            self.decoder, frame, self.p, self.threshold, state, memory, processed_memory, mask, not_finished, lengths)
+        return (mel, gate, *new, not_finished, lengths)
+
+
 def _shallow_module_copy(module: nn.Module) -> nn.Module:
     """A copy that shares parameters and submodules but whose submodule table can be changed independently."""
     new = copy.copy(module)
@@ -161,10 +227,13 @@ def _shallow_module_copy(module: nn.Module) -> nn.Module:
     return new
 
 
-def fast_tacotron2(model: Tacotron2, dtype: torch.dtype = torch.float32) -> Tacotron2:
-    """``model`` with a :class:`FastDecoder`; the encoder and postnet are shared, ``model`` itself is unchanged."""
+def fast_tacotron2(model: Tacotron2, dtype: torch.dtype = torch.float32, trace: bool = True) -> Tacotron2:
+    """``model`` with a :class:`FastDecoder` (whose steps run as traced graphs on CPU unless ``trace`` is False);
+    the encoder and postnet are shared, ``model`` itself is unchanged."""
     new = _shallow_module_copy(model)
     new.decoder = FastDecoder(model.decoder, dtype)
+    if trace:
+        new.decoder.trace_steps()
     return new.eval()
 
 
