@@ -140,7 +140,7 @@ class FastDecoder(Decoder):
     def trace_steps(self) -> "FastDecoder":
         """Run each free-running step (prenet, :meth:`step`, stop bookkeeping) as a traced TorchScript graph.
 
-        At batch 1 a CPU decoder step is some 90 small operators around two matrix-vector products, and the Python
+        At batch 1 a CPU decoder step is dozens of small operators around two matrix-vector products, and the Python
         between them costs about as much as the arithmetic; a graph runs the same operators (the same numbers, the
         same random draws) without it. Graphs are traced on first use for each (batch 1 or not, prenet dropout,
         gate threshold) and share this module's tensors. CPU only (CUDA has its own loop); returns self.
