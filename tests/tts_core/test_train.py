@@ -1,4 +1,5 @@
 import json
+import pathlib
 
 import numpy as np
 import pytest
@@ -153,3 +154,33 @@ def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
     other = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run3"), model={**model_cfg, "prenet_dim": 8}))
     with pytest.raises(ValueError, match="different model configuration"):
         other.init_from(voice)
+
+
+CONFIGS = sorted((pathlib.Path(__file__).resolve().parents[2] / "tts_core/train/configs").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", CONFIGS, ids=lambda p: p.name)
+def test_committed_training_configs_load(path):
+    assert TrainConfig.load(path).model_config().n_frames_per_step >= 1
+
+
+def test_train_config_rejects_misspelt_model_options():
+    with pytest.raises(ValueError, match="prenet_dimm"):
+        TrainConfig(model={"prenet_dimm": 128})
+
+
+def test_demo_voice_recipes_train_the_bundled_voice_network():
+    """Both stages of the demo recipe build the network of the committed voice, so --init-from can continue it."""
+    from tts_core.checkpoints import read_tacotron2
+    from tts_core.models import Tacotron2
+    from tts_core.voices import DEMO_TACOTRON2
+
+    if not DEMO_TACOTRON2.is_file():
+        pytest.skip("bundled voice not exported yet")
+    bundled = read_tacotron2(DEMO_TACOTRON2).model
+    shapes = {k: v.shape for k, v in bundled.state_dict().items()}
+    for name in ("demo_voice.json", "demo_voice_finetune.json"):
+        cfg = TrainConfig.load(next(p for p in CONFIGS if p.name == name))
+        model = Tacotron2(cfg.model_config())
+        assert {k: v.shape for k, v in model.state_dict().items()} == shapes, name
+        assert model.n_frames_per_step == bundled.n_frames_per_step, name

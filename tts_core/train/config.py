@@ -41,6 +41,11 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.bf16 not in (True, False, "auto"):
             raise ValueError(f'bf16 must be true, false or "auto", not {self.bf16!r}')
+        # Tacotron2Config.from_dict ignores unknown keys (DLE configs carry training options); in our own
+        # recipes a misspelt model option would silently train another network.
+        unknown = set(self.model) - {f.name for f in dataclasses.fields(Tacotron2Config)}
+        if unknown:
+            raise ValueError(f"unknown model options: {sorted(unknown)}")
 
     def use_bf16(self) -> bool:
         """Whether training autocasts to bf16 on this machine."""
