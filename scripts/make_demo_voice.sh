@@ -10,7 +10,10 @@ ensure_commands flite:flite sox:sox
 ensure_venv requirements-train.txt
 PY=.venv/bin/python
 EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
-STEPS="${STEPS:-20000}"
+# CONFIG picks the training stage: the default trains from scratch; configs/demo_voice_finetune.json is the
+# re-warmed stage that continues the bundled voice (with INIT_FROM=tts_core/voices/demo/tacotron2_demo.pt).
+CONFIG="${CONFIG:-tts_core/train/configs/demo_voice.json}"
+OUT_DIR=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$CONFIG")
 
 if [ ! -f data/corpus/metadata.csv ]; then
     echo "==> 1/4 corpus: stdlib docstring sentences spoken by flite (slt)"
@@ -24,10 +27,11 @@ if [ ! -f data/features/features.json ]; then
 fi
 echo "==> 3/4 training (resumes if a checkpoint exists)"
 # INIT_FROM=tts_core/voices/demo/tacotron2_demo.pt continues from the bundled voice instead of from scratch.
-$PY -m tts_core.train --config tts_core/train/configs/demo_voice.json --max-steps "$STEPS" \
-    --backup-dir "${BACKUP_DIR:-$HOME/.cache/tacotron_tts/demo_voice}" ${INIT_FROM:+--init-from "$INIT_FROM"}
+# STEPS overrides the config's max_steps.
+$PY -m tts_core.train --config "$CONFIG" ${STEPS:+--max-steps "$STEPS"} \
+    --backup-dir "${BACKUP_DIR:-$HOME/.cache/tacotron_tts/$(basename "$OUT_DIR")}" ${INIT_FROM:+--init-from "$INIT_FROM"}
 echo "==> 4/4 export"
-$PY -m tts_core.train.export --checkpoint checkpoints/demo_voice/checkpoint_latest.pt \
+$PY -m tts_core.train.export --checkpoint "$OUT_DIR/checkpoint_latest.pt" \
     --out tts_core/voices/demo/tacotron2_demo.pt --voice "demo (flite slt teacher)" \
     --model-card tts_core/voices/demo/MODEL_CARD.md
 echo "evaluate with: $PY scripts/evaluate_intelligibility.py"
