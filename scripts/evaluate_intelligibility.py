@@ -21,6 +21,7 @@ import sys
 import tempfile
 
 import numpy as np
+import torch
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-teacher", action="store_true")
     parser.add_argument("--out", type=pathlib.Path, help="keep the WAV files here")
     parser.add_argument("--json", type=pathlib.Path, help="write the results as JSON")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0,
+                        help="fixes the prenet dropout draws and the vocoder noise: same seed, same audio")
     parser.add_argument("--alignment", type=pathlib.Path, help="save the first sentence's alignment as PNG")
     args = parser.parse_args(argv)
 
@@ -84,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     handler = TacotronHandler(HandlerConfig.from_env(tacotron2_checkpoint=args.tacotron2,
                                                      waveglow_checkpoint=args.waveglow, seed=args.seed))
     handler.initialize()
+    # The handler's seed fixes only the vocoder noise; Tacotron2's prenet dropout (on at inference, as in
+    # NVIDIA's code) draws from the global generator, so seed it too, after the warm-up has drawn from it.
+    torch.manual_seed(args.seed)
     teacher = not args.no_teacher and shutil.which("flite") is not None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -111,8 +116,6 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(row)
 
     if args.alignment:
-        import torch
-
         from tts_core.train.plots import save_alignment
 
         chunk = handler.preprocess(sentences[0]).chunks[0]
