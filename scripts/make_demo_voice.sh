@@ -13,7 +13,8 @@ EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
 # CONFIG picks the training stage: the default trains from scratch; configs/demo_voice_finetune.json is the
 # re-warmed stage that continues the bundled voice (with INIT_FROM=tts_core/voices/demo/tacotron2_demo.pt).
 CONFIG="${CONFIG:-tts_core/train/configs/demo_voice.json}"
-OUT_DIR=$($PY -c 'import json, sys; print(json.load(open(sys.argv[1]))["out_dir"])' "$CONFIG")
+# Read through TrainConfig: out_dir may be left to its default, and a bad key fails here as in training.
+OUT_DIR=$($PY -c 'import sys; from tts_core.train.config import TrainConfig; print(TrainConfig.load(sys.argv[1]).out_dir)' "$CONFIG")
 
 if [ ! -f data/corpus/metadata.csv ]; then
     echo "==> 1/4 corpus: stdlib docstring sentences spoken by flite (slt)"
