@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduce the bundled demo voice from nothing: corpus -> features -> training -> exported checkpoint.
-# Resumable: re-running continues training from the config's out_dir (checkpoints/demo_voice/checkpoint_latest.pt by default).
+# Resumable: re-running continues from the config's out_dir (checkpoints/demo_voice/ by default).
 # Takes hours on a 2-core CPU (see tts_core/voices/demo/MODEL_CARD.md); a GPU shortens it a lot.
 set -euo pipefail
 cd "$(dirname "$0")/.."
