@@ -1,4 +1,5 @@
 import json
+import math
 import pathlib
 
 import numpy as np
@@ -154,6 +155,15 @@ def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
     other = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run3"), model={**model_cfg, "prenet_dim": 8}))
     with pytest.raises(ValueError, match="different model configuration"):
         other.init_from(voice)
+    # Another number of frames per step is carried over (gradual training), and that run trains.
+    r = first.model.n_frames_per_step
+    finer = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run4"),
+                                        model={**model_cfg, "n_frames_per_step": r + 1}))
+    finer.init_from(voice)
+    assert finer.step == 7 and finer.model.n_frames_per_step == r + 1
+    assert torch.equal(finer.model.postnet.convolutions[0][0].conv.weight,
+                       first.model.postnet.convolutions[0][0].conv.weight)
+    assert math.isfinite(finer.train_step(finer.train_set[:2])["loss"])
 
 
 CONFIGS = sorted((pathlib.Path(__file__).resolve().parents[2] / "tts_core/train/configs").glob("*.json"))

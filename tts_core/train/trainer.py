@@ -19,6 +19,7 @@ from . import plots
 from .config import TrainConfig
 from .data import BucketBatchSampler, Utterance, collate, load_split
 from .loss import tacotron2_loss
+from .reduction import PRENET_KEY, change_reduction_factor
 
 CHECKPOINT_FORMAT = "tts_core.tacotron2/1"
 
@@ -96,17 +97,23 @@ class Trainer:
 
     def init_from(self, path: str | pathlib.Path) -> None:
         """Warm start: take the weights (and step count, for the learning-rate schedule) of any Tacotron2
-        checkpoint the loaders read, e.g. the exported bundled voice; the optimizer starts fresh."""
+        checkpoint the loaders read, e.g. the exported bundled voice; the optimizer starts fresh.
+
+        A checkpoint with another number of frames per step is carried over (:mod:`.reduction`); any other
+        difference in the network is an error."""
         from ..checkpoints import read_tacotron2
 
         loaded = read_tacotron2(path)
         theirs, ours = loaded.model.state_dict(), self.model.state_dict()
-        if {k: v.shape for k, v in theirs.items()} != {k: v.shape for k, v in ours.items()} or \
-                loaded.model.n_frames_per_step != self.model.n_frames_per_step:
+        old_r, new_r = loaded.model.n_frames_per_step, self.model.n_frames_per_step
+        if old_r != new_r and theirs[PRENET_KEY].size(1) == loaded.model.cfg.n_mel_channels * old_r:
+            theirs = change_reduction_factor(theirs, loaded.model.cfg.n_mel_channels, old_r, new_r)
+        if {k: v.shape for k, v in theirs.items()} != {k: v.shape for k, v in ours.items()}:
             raise ValueError(f"{path} has a different model configuration than this training run")
         self.model.load_state_dict(theirs)
         self.step = int(loaded.metadata.get("iteration") or 0)
-        print(f"initialized from {path} (step {self.step})", flush=True)
+        changed = f", {old_r} -> {new_r} frames per step" if old_r != new_r else ""
+        print(f"initialized from {path} (step {self.step}{changed})", flush=True)
 
     def save(self) -> None:
         save_checkpoint(self.latest, self.model, self.optimizer, self.step, self.cfg, self.audio_cfg,
