@@ -19,7 +19,7 @@ from . import plots
 from .config import TrainConfig
 from .data import BucketBatchSampler, Utterance, collate, load_split
 from .loss import tacotron2_loss
-from .reduction import PRENET_KEY, change_reduction_factor
+from .reduction import change_reduction_factor
 
 CHECKPOINT_FORMAT = "tts_core.tacotron2/1"
 
@@ -106,8 +106,7 @@ class Trainer:
         loaded = read_tacotron2(path)
         theirs, ours = loaded.model.state_dict(), self.model.state_dict()
         old_r, new_r = loaded.model.n_frames_per_step, self.model.n_frames_per_step
-        if old_r != new_r and theirs[PRENET_KEY].size(1) == loaded.model.cfg.n_mel_channels * old_r:
-            theirs = change_reduction_factor(theirs, loaded.model.cfg.n_mel_channels, old_r, new_r)
+        theirs = change_reduction_factor(theirs, loaded.model.cfg.n_mel_channels, old_r, new_r)
         if {k: v.shape for k, v in theirs.items()} != {k: v.shape for k, v in ours.items()}:
             raise ValueError(f"{path} has a different model configuration than this training run")
         self.model.load_state_dict(theirs)
