@@ -200,3 +200,44 @@ def test_demo_voice_recipes_train_the_bundled_voice_network():
         assert {k: v.shape for k, v in carried.items()} == shapes, name
         frames_per_step.add(model.n_frames_per_step)
     assert bundled.n_frames_per_step in frames_per_step
+
+
+def test_checkpoint_average_is_the_mean_and_loads_and_exports(tmp_path):
+    from tts_core.checkpoints import read_tacotron2
+    from tts_core.train.average import average_checkpoints
+    from tts_core.train.export import export
+    from tts_core.train.trainer import save_checkpoint
+
+    a = tiny_tacotron()
+    b = tiny_tacotron()
+    torch.manual_seed(5)
+    for p in b.parameters():
+        p.data.add_(torch.randn_like(p))
+    for i, (model, step) in enumerate(((a, 100), (b, 200))):
+        save_checkpoint(tmp_path / f"c{i}.pt", model, torch.optim.Adam(model.parameters()), step, None,
+                        AudioConfig(), "characters")
+    payload = average_checkpoints([tmp_path / "c0.pt", tmp_path / "c1.pt"], tmp_path / "avg.pt")
+    assert payload["iteration"] == 200 and payload["averaged_iterations"] == [100, 200]
+    assert "optimizer" not in payload
+    loaded = read_tacotron2(tmp_path / "avg.pt")
+    for key, value in loaded.model.state_dict().items():
+        expected = (a.state_dict()[key] + b.state_dict()[key]) / 2 if value.is_floating_point() \
+            else b.state_dict()[key]
+        assert torch.allclose(value, expected, atol=1e-6), key
+    assert loaded.metadata["iteration"] == 200
+    export(tmp_path / "avg.pt", tmp_path / "voice.pt", "averaged")
+    assert torch.allclose(read_tacotron2(tmp_path / "voice.pt").model.embedding.weight,
+                          loaded.model.embedding.weight, atol=1e-2)
+    out = loaded.model.infer_full(torch.tensor([text_to_sequence("hello")]), torch.tensor([5]))
+    assert out.mel_outputs_postnet.shape[1] == 80
+
+
+def test_checkpoint_average_refuses_other_networks(tmp_path):
+    from tts_core.train.average import average_checkpoints
+    from tts_core.train.trainer import save_checkpoint
+
+    save_checkpoint(tmp_path / "a.pt", tiny_tacotron(), None, 1, None, AudioConfig(), "characters")
+    save_checkpoint(tmp_path / "b.pt", tiny_tacotron(prenet_dim=8), None, 2, None, AudioConfig(), "characters")
+    with pytest.raises(ValueError, match="another model configuration"):
+        average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "avg.pt")
+    assert not (tmp_path / "avg.pt").exists()
