@@ -241,3 +241,28 @@ def test_checkpoint_average_refuses_other_networks(tmp_path):
     with pytest.raises(ValueError, match="another model configuration"):
         average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "avg.pt")
     assert not (tmp_path / "avg.pt").exists()
+
+
+def test_validation_is_repeatable_and_leaves_the_training_random_stream_alone(tmp_path):
+    """The prenet's dropout stays on in validation; its masks come from a fixed seed, so two checkpoints (or two
+    calls) are compared on the same draws, and training draws what it would have drawn without validation."""
+    import dataclasses
+
+    from tts_core.train.trainer import Trainer
+
+    from .factories import TINY_TACOTRON
+
+    _write_corpus(tmp_path)
+    prepare(tmp_path / "metadata.csv", tmp_path / "features", val_fraction=0.4)
+    model_cfg = {k: v for k, v in dataclasses.asdict(TINY_TACOTRON).items()
+                 if k in ("symbols_embedding_dim", "encoder_embedding_dim", "attention_rnn_dim", "decoder_rnn_dim",
+                          "prenet_dim", "attention_dim", "postnet_embedding_dim")}
+    trainer = Trainer(TrainConfig(features=str(tmp_path / "features"), out_dir=str(tmp_path / "run"),
+                                  model=model_cfg, batch_size=2))
+    assert trainer.model.cfg.prenet_dropout > 0
+    torch.manual_seed(3)
+    expected_next = torch.rand(1)
+    torch.manual_seed(3)
+    first = trainer.validate()
+    assert torch.equal(torch.rand(1), expected_next)
+    assert trainer.validate() == first

@@ -156,6 +156,14 @@ class Trainer:
 
     @torch.no_grad()
     def validate(self) -> dict[str, float]:
+        """Teacher-forced validation losses. The prenet's dropout stays on here too (as at inference), so its
+        draws come from a fixed seed: every checkpoint is scored on the same masks, and the training run's own
+        random stream is left where it was."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.cfg.seed)
+            return self._validate()
+
+    def _validate(self) -> dict[str, float]:
         self.model.eval()
         r = self.model.n_frames_per_step
         totals: dict[str, float] = {"val_loss": 0.0, "val_postnet": 0.0}
