@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 . scripts/lib/venv.sh
 . scripts/lib/debian.sh
 ensure_commands flite:flite sox:sox
+ensure_files /usr/share/wordnet/data.noun:wordnet-base
 ensure_venv requirements-train.txt
 PY=.venv/bin/python
 EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
@@ -19,13 +20,12 @@ CONFIG="${CONFIG:-tts_core/train/configs/demo_voice.json}"
 # Read through TrainConfig: out_dir may be left to its default, and a bad key fails here as in training.
 OUT_DIR=$($PY -c 'import sys; from tts_core.train.config import TrainConfig; print(TrainConfig.load(sys.argv[1]).out_dir)' "$CONFIG")
 
-if [ ! -f data/corpus/metadata.csv ]; then
-    echo "==> 1/4 corpus: stdlib docstring sentences spoken by flite (slt)"
-    exclude=()
-    [ -f "$EVAL" ] && exclude=(--eval "$EVAL")
-    $PY -m tts_core.train.corpus --out data/corpus "${exclude[@]}"
-fi
-if [ ! -f data/features/features.json ]; then
+echo "==> 1/4 corpus: stdlib docstring sentences and WordNet examples spoken by flite (slt)"
+exclude=()
+[ -f "$EVAL" ] && exclude=(--eval "$EVAL")
+# Only missing recordings are synthesized; metadata.csv is rewritten only when the selection changes.
+$PY -m tts_core.train.corpus --out data/corpus "${exclude[@]}"
+if [ ! -f data/features/features.json ] || [ data/corpus/metadata.csv -nt data/features/features.json ]; then
     echo "==> 2/4 features: 80-band log-mel + ARPAbet symbol ids"
     $PY -m tts_core.train.prepare --metadata data/corpus/metadata.csv --out data/features --arpabet
 fi

@@ -1,10 +1,14 @@
 """Build an offline training corpus: English prose sentences spoken by a flite voice.
 
-Text source: docstrings of the Python standard library that runs this script (PSF License 2.0).
+Text sources:
+- docstrings of the Python standard library that runs this script (PSF License 2.0): technical prose;
+- the usage examples of WordNet 3.0 (Debian's ``wordnet-base``; Princeton's WordNet licence, which allows use and
+  redistribution): everyday English with people, questions, dialogue and narration, which the docstrings lack.
 Teacher voice: CMU flite's ``slt`` voice from Debian's ``flite`` package (CMU ARCTIC data, BSD-style licence).
 
-Only plain sentences are kept (letters and basic punctuation, 4-20 words) so that flite pronounces exactly the words
-in the transcript, and any sentence found in the evaluation list is excluded so evaluation stays fair.
+Only plain sentences are kept (letters and basic punctuation, 4-20 words, every word in the CMU dictionary) so that
+flite pronounces exactly the words in the transcript. Any sentence that is in an evaluation list, or shares a run
+of four words with one of its sentences, is excluded so evaluation stays fair.
 
 Usage: ``python -m tts_core.train.corpus --out data/corpus --eval ../shared/eval/sentences.txt``
 """
@@ -62,21 +66,72 @@ def docstring_sentences(stdlib: pathlib.Path, lexicon: dict[str, str] | None = N
                     continue  # examples, tables, lists
                 text = " ".join(para.split())
                 for sent in SENTENCE_SPLIT.split(text):
-                    if not ALLOWED.match(sent):
+                    if not _acceptable(sent, lexicon):
                         continue
-                    words = sent.split()
-                    if not 4 <= len(words) <= 20 or any(BAD_WORD.search(w) for w in words):
-                        continue
-                    if lexicon is not None and any(_word_key(w) not in lexicon for w in words):
-                        continue
-                    if any(len(w.strip(",;:.?!'")) == 1 and w.strip(",;:.?!'") not in "aAI" for w in words):
-                        continue  # single letters are usually variable names
                     key = _normalise(sent)
                     if key in seen:
                         continue
                     seen.add(key)
                     out.append(sent)
     return out
+
+
+def _acceptable(sent: str, lexicon: dict[str, str] | None) -> bool:
+    """Plain prose that flite reads as written: allowed characters, 4-20 words, no code-like or one-letter words,
+    and (with a lexicon) every word in it."""
+    if not ALLOWED.match(sent):
+        return False
+    words = sent.split()
+    if not 4 <= len(words) <= 20 or any(BAD_WORD.search(w) for w in words):
+        return False
+    if lexicon is not None and any(_word_key(w) not in lexicon for w in words):
+        return False
+    # single letters are usually variable names
+    return not any(len(w.strip(",;:.?!'")) == 1 and w.strip(",;:.?!'") not in "aAI" for w in words)
+
+
+WORDNET_EXAMPLE = re.compile(r'"([^"]+)"')
+
+
+def wordnet_sentences(wordnet_dir: pathlib.Path, lexicon: dict[str, str] | None = None) -> list[str]:
+    """The quoted usage examples in WordNet's glosses (``data.noun`` etc.), as sentences: first letter capitalised,
+    a full stop added where the example has no final punctuation; deduplicated, in a stable order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        path = wordnet_dir / f"data.{pos}"
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: install Debian's 'wordnet-base' package")
+        for line in path.read_text(encoding="latin-1").splitlines():
+            if line.startswith("  ") or "|" not in line:
+                continue  # the licence header, or an entry without a gloss
+            for example in WORDNET_EXAMPLE.findall(line.split("|", 1)[1]):
+                sent = " ".join(example.split()).strip(" ,;:")
+                if not sent:
+                    continue
+                sent = sent[0].upper() + sent[1:]
+                if sent[-1] not in ".?!":
+                    sent += "."
+                if not _acceptable(sent, lexicon):
+                    continue
+                key = _normalise(sent)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(sent)
+    return out
+
+
+def word_runs(sentence: str, n: int = 4) -> set[tuple[str, ...]]:
+    words = _normalise(sentence).split()
+    return {tuple(words[i: i + n]) for i in range(len(words) - n + 1)}
+
+
+def exclude_evaluation(sentences: list[str], evaluation: list[str], n: int = 4) -> list[str]:
+    """Drop sentences that are in ``evaluation`` or share a run of ``n`` words with one of its sentences."""
+    exact = {_normalise(s) for s in evaluation}
+    runs = set().union(*(word_runs(s, n) for s in evaluation)) if evaluation else set()
+    return [s for s in sentences if _normalise(s) not in exact and not word_runs(s, n) & runs]
 
 
 def _synthesize(args: tuple[str, str, pathlib.Path, int]) -> tuple[str, float] | None:
@@ -101,7 +156,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=pathlib.Path, default=pathlib.Path("data/corpus"))
     parser.add_argument("--eval", type=pathlib.Path, action="append", default=[],
                         help="sentence lists that must never be trained on (repeatable)")
-    parser.add_argument("--max-sentences", type=int, default=4000)
+    parser.add_argument("--max-sentences", type=int, default=4000, help="docstring sentences at most")
+    parser.add_argument("--wordnet", type=int, default=4000, help="WordNet example sentences (0: none)")
+    parser.add_argument("--wordnet-dir", type=pathlib.Path, default=pathlib.Path("/usr/share/wordnet"))
     parser.add_argument("--sample-rate", type=int, default=22050)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1234)
@@ -111,29 +168,38 @@ def main(argv: list[str] | None = None) -> None:
         if shutil.which(tool) is None:
             sys.exit(f"{tool} not found: install Debian's '{tool}' package (apt-get install flite sox)")
 
-    excluded = set()
-    for path in args.eval:
-        excluded |= {_normalise(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    evaluation = [line for path in args.eval for line in path.read_text(encoding="utf-8").splitlines()
+                  if line.strip()]
 
     from tts_core.text import cmudict
 
     lexicon = cmudict.load()
-    sentences = [s for s in docstring_sentences(pathlib.Path(sysconfig.get_paths()["stdlib"]), lexicon)
-                 if _normalise(s) not in excluded]
+    sentences = exclude_evaluation(
+        docstring_sentences(pathlib.Path(sysconfig.get_paths()["stdlib"]), lexicon), evaluation)
     random.Random(args.seed).shuffle(sentences)
     sentences = sentences[: args.max_sentences]
+    examples: list[str] = []
+    if args.wordnet:
+        taken = {_normalise(s) for s in sentences}
+        examples = [s for s in exclude_evaluation(wordnet_sentences(args.wordnet_dir, lexicon), evaluation)
+                    if _normalise(s) not in taken]
+        random.Random(args.seed).shuffle(examples)
+        examples = examples[: args.wordnet]
 
     wav_dir = args.out / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
+    # The name's letter says the source; prepare splits train/validation per source.
     jobs = [(f"s{i:05d}", s, wav_dir, args.sample_rate) for i, s in enumerate(sentences)]
+    jobs += [(f"w{i:05d}", s, wav_dir, args.sample_rate) for i, s in enumerate(examples)]
     with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
         for done, _ in enumerate(pool.map(_synthesize, jobs, chunksize=16), 1):
             if done % 250 == 0:
                 print(f"synthesized {done}/{len(jobs)}", flush=True)
-    with open(args.out / "metadata.csv", "w", encoding="utf-8") as fh:
-        for name, text, _, _ in jobs:
-            fh.write(f"wavs/{name}.wav|{text}\n")
-    print(f"wrote {len(jobs)} utterances to {args.out}")
+    metadata = args.out / "metadata.csv"
+    listing = "".join(f"wavs/{name}.wav|{text}\n" for name, text, _, _ in jobs)
+    if not metadata.is_file() or metadata.read_text(encoding="utf-8") != listing:
+        metadata.write_text(listing, encoding="utf-8")  # rewritten only on a change: features follow its mtime
+    print(f"{len(jobs)} utterances in {args.out} ({len(sentences)} docstring, {len(examples)} WordNet)")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,23 @@ def read_metadata(path: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
     return items
 
 
+def split_groups(records: list[dict]) -> list[list[dict]]:
+    """Records grouped by source, the letters before the digits of their names (``s00012`` docstrings, ``w00007``
+    WordNet examples), in order of first appearance: each source is split on its own, so adding a source leaves
+    the split of the others as it was (a voice trained before never sees its validation sentences in training)."""
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        groups.setdefault(record["name"].rstrip("0123456789"), []).append(record)
+    return list(groups.values())
+
+
+def _split(records: list[dict], val_fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    records = list(records)
+    random.Random(seed).shuffle(records)
+    n_val = max(1, int(len(records) * val_fraction)) if len(records) > 1 else 0
+    return records[:n_val], records[n_val:]
+
+
 def prepare(metadata: pathlib.Path, out: pathlib.Path, arpabet: bool = False, val_fraction: float = 0.02,
             seed: int = 1234, audio_cfg: AudioConfig | None = None) -> dict[str, int]:
     audio_cfg = audio_cfg or AudioConfig()
@@ -53,9 +70,12 @@ def prepare(metadata: pathlib.Path, out: pathlib.Path, arpabet: bool = False, va
         name = wav_path.stem
         np.save(mel_dir / f"{name}.npy", mel)
         records.append({"name": name, "text": text, "ids": ids, "frames": int(mel.shape[1])})
-    random.Random(seed).shuffle(records)
-    n_val = max(1, int(len(records) * val_fraction)) if len(records) > 1 else 0
-    splits = {"val": records[:n_val], "train": records[n_val:]}
+    splits: dict[str, list[dict]] = {"val": [], "train": []}
+    for group in split_groups(records):
+        val, train = _split(group, val_fraction, seed)
+        splits["val"] += val
+        splits["train"] += train
+    n_val = len(splits["val"])
     for split, rows in splits.items():
         with open(out / f"{split}.jsonl", "w", encoding="utf-8") as fh:
             for row in sorted(rows, key=lambda r: r["name"]):
