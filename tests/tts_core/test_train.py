@@ -68,16 +68,38 @@ def test_guided_attention_penalises_off_diagonal():
     assert float(w[0, 0, 0]) == 0 and float(w[0, 0, 9]) > 0.9 and float(w[0, 11, 11]) == 0  # padding is free
 
 
-def test_loss_ignores_padding():
+@pytest.mark.parametrize("mel_loss", ["mse", "l1", "l1+mse"])
+def test_loss_ignores_padding(mel_loss):
     model = tiny_tacotron()
     items = [Utterance("a", [20, 21, 22, 23], np.random.randn(80, 6).astype(np.float32)),
              Utterance("b", [24, 25], np.random.randn(80, 3).astype(np.float32))]
     batch = collate(items, 1)
     torch.manual_seed(0)
     out = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
-    base = tacotron2_loss(out, batch, 1)
+    base = tacotron2_loss(out, batch, 1, mel_loss=mel_loss)
     batch.mels[1, :, 4:] = 123.0  # change only padding of the targets
-    assert float(tacotron2_loss(out, batch, 1).total) == pytest.approx(float(base.total))
+    assert float(tacotron2_loss(out, batch, 1, mel_loss=mel_loss).total) == pytest.approx(float(base.total))
+
+
+def test_mel_loss_kinds_are_the_masked_mean_distances():
+    model = tiny_tacotron()
+    rng = np.random.default_rng(3)
+    items = [Utterance("a", [20, 21, 22], rng.standard_normal((80, 5)).astype(np.float32)),
+             Utterance("b", [24, 25], rng.standard_normal((80, 2)).astype(np.float32))]
+    batch = collate(items, 1)
+    torch.manual_seed(0)
+    out = model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
+    diff = torch.cat([(out.mel_outputs_postnet - batch.mels)[0, :, :5], (out.mel_outputs_postnet - batch.mels)[1, :, :2]],
+                     dim=1)
+    mse = float((diff ** 2).mean())
+    l1 = float(diff.abs().mean())
+    assert float(tacotron2_loss(out, batch, 1, mel_loss="mse").postnet) == pytest.approx(mse, rel=1e-5)
+    assert float(tacotron2_loss(out, batch, 1, mel_loss="l1").postnet) == pytest.approx(l1, rel=1e-5)
+    assert float(tacotron2_loss(out, batch, 1, mel_loss="l1+mse").postnet) == pytest.approx(l1 + mse, rel=1e-5)
+    with pytest.raises(ValueError, match="mel_loss"):
+        tacotron2_loss(out, batch, 1, mel_loss="l2")
+    with pytest.raises(ValueError, match="mel_loss"):
+        TrainConfig(mel_loss="huber")
 
 
 def test_training_overfits_a_tiny_batch():

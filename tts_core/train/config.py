@@ -25,6 +25,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     max_steps: int = 20_000
     gate_pos_weight: float = 5.0
+    mel_loss: str = "mse"  # "mse" (NVIDIA), "l1" or "l1+mse"; validation always reports the post-net MSE
     guided_attention_weight: float = 1.0
     guided_attention_g: float = 0.2
     guided_attention_until: int | None = None  # switch the guided loss off after this step (None: never)
@@ -41,6 +42,10 @@ class TrainConfig:
     def __post_init__(self) -> None:
         if self.bf16 not in (True, False, "auto"):
             raise ValueError(f'bf16 must be true, false or "auto", not {self.bf16!r}')
+        from .loss import MEL_LOSSES
+
+        if self.mel_loss not in MEL_LOSSES:
+            raise ValueError(f"mel_loss must be one of {MEL_LOSSES}, not {self.mel_loss!r}")
         # Tacotron2Config.from_dict ignores unknown keys (DLE configs carry training options); in our own
         # recipes a misspelt model option would silently train another network.
         unknown = set(self.model) - {f.name for f in dataclasses.fields(Tacotron2Config)}

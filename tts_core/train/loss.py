@@ -1,4 +1,4 @@
-"""Tacotron2 training loss: masked MSE before/after the postnet, stop-gate BCE and guided attention."""
+"""Tacotron2 training loss: masked MSE (or L1) before/after the postnet, stop-gate BCE and guided attention."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -30,14 +30,33 @@ def guided_attention_weights(text_lengths: torch.Tensor, step_lengths: torch.Ten
     return w * valid
 
 
+MEL_LOSSES = ("mse", "l1", "l1+mse")
+
+
 def tacotron2_loss(out: TacotronOutput, batch: Batch, n_frames_per_step: int, gate_pos_weight: float = 5.0,
-                   attention_weight: float = 1.0, attention_g: float = 0.2) -> LossTerms:
+                   attention_weight: float = 1.0, attention_g: float = 0.2, mel_loss: str = "mse") -> LossTerms:
+    """Masked losses; ``mel_loss`` is NVIDIA's "mse", "l1" (Coqui's default) or their sum (ESPnet's "L1+L2").
+
+    L1 is minimised by the median rather than the mean of what the frames could be, so it smooths less.
+    """
+    if mel_loss not in MEL_LOSSES:
+        raise ValueError(f"mel_loss must be one of {MEL_LOSSES}, not {mel_loss!r}")
     frames = batch.mels.size(2)
     frame_mask = (torch.arange(frames, device=batch.mels.device)[None, :] < batch.mel_lengths[:, None])
     mask = frame_mask[:, None, :].expand_as(batch.mels).float()
     denom = mask.sum().clamp(min=1)
-    mel = (((out.mel_outputs - batch.mels) ** 2) * mask).sum() / denom
-    post = (((out.mel_outputs_postnet - batch.mels) ** 2) * mask).sum() / denom
+
+    def distance(pred: torch.Tensor) -> torch.Tensor:
+        diff = pred - batch.mels
+        value = torch.zeros((), device=diff.device)
+        if "mse" in mel_loss:
+            value = value + ((diff ** 2) * mask).sum() / denom
+        if "l1" in mel_loss:
+            value = value + (diff.abs() * mask).sum() / denom
+        return value
+
+    mel = distance(out.mel_outputs)
+    post = distance(out.mel_outputs_postnet)
     r = n_frames_per_step
     step_lengths = (batch.mel_lengths + r - 1) // r
     step_mask = (torch.arange(batch.gates.size(1), device=batch.gates.device)[None, :] < step_lengths[:, None])

@@ -141,7 +141,8 @@ class Trainer:
             out = self.model(batch.text, batch.text_lengths, batch.mels, batch.mel_lengths)
         out = type(out)(*(t.float() if t.is_floating_point() else t for t in out))
         terms = tacotron2_loss(out, batch, r, cfg.gate_pos_weight,
-                               cfg.guided_attention_weight if use_attention else 0.0, cfg.guided_attention_g)
+                               cfg.guided_attention_weight if use_attention else 0.0, cfg.guided_attention_g,
+                               cfg.mel_loss)
         self.optimizer.zero_grad(set_to_none=True)
         terms.total.backward()
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
