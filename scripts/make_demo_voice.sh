@@ -13,9 +13,10 @@ PY=.venv/bin/python
 EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
 # CONFIG picks the training stage: the default trains from scratch with 4 frames per decoder step;
 # configs/demo_voice_r2.json continues a 4-frame voice with 2 frames per step (gradual training; give it
-# INIT_FROM=checkpoints/demo_voice/checkpoint_latest.pt; to continue the bundled voice, which is that stage's
-# result, move the config's lr_decay_start and max_steps on first); configs/demo_voice_finetune.json is a re-warm
-# trial of the 4-frame voice (see the model card).
+# INIT_FROM=checkpoints/demo_voice/checkpoint_latest.pt); configs/demo_voice_l1.json fine-tunes that result with an
+# L1 + MSE frame loss on docstring + WordNet text (INIT_FROM=checkpoints/demo_voice_r2/checkpoint_latest.pt); the
+# bundled voice is its result: to continue it, move that config's lr_decay_start and max_steps on first. The other
+# configs are trials described in the model card.
 CONFIG="${CONFIG:-tts_core/train/configs/demo_voice.json}"
 # Read through TrainConfig: out_dir may be left to its default, and a bad key fails here as in training.
 OUT_DIR=$($PY -c 'import sys; from tts_core.train.config import TrainConfig; print(TrainConfig.load(sys.argv[1]).out_dir)' "$CONFIG")
