@@ -37,7 +37,8 @@ def tacotron2_loss(out: TacotronOutput, batch: Batch, n_frames_per_step: int, ga
                    attention_weight: float = 1.0, attention_g: float = 0.2, mel_loss: str = "mse") -> LossTerms:
     """Masked losses; ``mel_loss`` is NVIDIA's "mse", "l1" (Coqui's default) or their sum (ESPnet's "L1+L2").
 
-    L1 is minimised by the median rather than the mean of what the frames could be, so it smooths less.
+    L1 is minimised by the median rather than the mean of what the frames could be, so it should smooth less
+    (the demo voice's model card has the one comparison made here: about the same as MSE).
     """
     if mel_loss not in MEL_LOSSES:
         raise ValueError(f"mel_loss must be one of {MEL_LOSSES}, not {mel_loss!r}")
