@@ -14,21 +14,28 @@ EVAL="${EVAL_SENTENCES:-../shared/eval/sentences.txt}"
 # CONFIG picks the training stage: the default trains from scratch with 4 frames per decoder step;
 # configs/demo_voice_r2.json continues a 4-frame voice with 2 frames per step (gradual training; give it
 # INIT_FROM=checkpoints/demo_voice/checkpoint_latest.pt); configs/demo_voice_l1.json fine-tunes that result with an
-# L1 + MSE frame loss on docstring + WordNet text (INIT_FROM=checkpoints/demo_voice_r2/checkpoint_latest.pt); the
-# bundled voice is its result: to continue it, move that config's lr_decay_start and max_steps on first. The other
-# configs are trials described in the model card.
+# L1 + MSE frame loss on docstring + WordNet text (INIT_FROM=checkpoints/demo_voice_r2/checkpoint_latest.pt);
+# configs/demo_voice_more.json continues that on 8,000 more WordNet examples (WORDNET_EXTRA=8000,
+# INIT_FROM=checkpoints/demo_voice_l1/checkpoint_latest.pt). The model card says which stage the bundled voice is;
+# to continue it, move that config's lr_decay_start and max_steps on first. The other configs are trials described
+# in the model card.
 CONFIG="${CONFIG:-tts_core/train/configs/demo_voice.json}"
 # Read through TrainConfig: out_dir may be left to its default, and a bad key fails here as in training.
-OUT_DIR=$($PY -c 'import sys; from tts_core.train.config import TrainConfig; print(TrainConfig.load(sys.argv[1]).out_dir)' "$CONFIG")
+PATHS=$($PY -c 'import sys; from tts_core.train.config import TrainConfig
+c = TrainConfig.load(sys.argv[1]); print(c.out_dir, c.features)' "$CONFIG")
+read -r OUT_DIR FEATURES <<< "$PATHS"
+# The corpus sits beside its features (data/features_more <- data/corpus_more); WORDNET_EXTRA (WordNet examples
+# after the first 4,000, a validation split of their own) must match what the stage was trained on.
+CORPUS="$(dirname "$FEATURES")/$(basename "$FEATURES" | sed 's/^features/corpus/')"
 
 echo "==> 1/4 corpus: stdlib docstring sentences and WordNet examples spoken by flite (slt)"
 exclude=()
 [ -f "$EVAL" ] && exclude=(--eval "$EVAL")
 # Only missing recordings are synthesized; metadata.csv is rewritten only when the selection changes.
-$PY -m tts_core.train.corpus --out data/corpus "${exclude[@]}"
-if [ ! -f data/features/features.json ] || [ data/corpus/metadata.csv -nt data/features/features.json ]; then
+$PY -m tts_core.train.corpus --out "$CORPUS" --wordnet-extra "${WORDNET_EXTRA:-0}" "${exclude[@]}"
+if [ ! -f "$FEATURES/features.json" ] || [ "$CORPUS/metadata.csv" -nt "$FEATURES/features.json" ]; then
     echo "==> 2/4 features: 80-band log-mel + ARPAbet symbol ids"
-    $PY -m tts_core.train.prepare --metadata data/corpus/metadata.csv --out data/features --arpabet
+    $PY -m tts_core.train.prepare --metadata "$CORPUS/metadata.csv" --out "$FEATURES" --arpabet
 fi
 echo "==> 3/4 training (resumes if a checkpoint exists)"
 # INIT_FROM=tts_core/voices/demo/tacotron2_demo.pt continues from the bundled voice instead of from scratch.

@@ -4,7 +4,7 @@ import json
 import numpy as np
 
 from tts_core.audio import to_pcm16, write_wav
-from tts_core.train.corpus import docstring_sentences, exclude_evaluation, wordnet_sentences
+from tts_core.train.corpus import docstring_sentences, exclude_evaluation, select_utterances, wordnet_sentences
 from tts_core.train.prepare import prepare
 
 LEXICON = {w: "" for w in "the a cat sat on mat did you see it dog ran home we went to park is this your".split()}
@@ -57,6 +57,21 @@ def test_evaluation_sentences_and_their_four_word_runs_are_excluded():
                   "A fox jumps over a sleeping dog."]
     assert exclude_evaluation(candidates, evaluation) == ["Open the door, please.", "A fox jumps over a sleeping dog."]
     assert exclude_evaluation(candidates, []) == candidates
+
+
+def test_extra_wordnet_examples_are_a_source_of_their_own_and_change_nothing_else():
+    docstrings = [f"Docstring sentence {i}." for i in range(4)]
+    examples = [f"Example sentence {i}." for i in range(10)] + ["Docstring sentence 0."]
+    base = select_utterances(docstrings, examples, n_docstrings=4, n_wordnet=3, seed=7)
+    more = select_utterances(docstrings, examples, n_docstrings=4, n_wordnet=3, n_extra=5, seed=7)
+    assert more[: len(base)] == base  # every earlier name and text as it was
+    assert [name for name, _ in base] == ["s00000", "s00001", "s00002", "s00003", "w00000", "w00001", "w00002"]
+    assert [name for name, _ in more[len(base):]] == [f"wx{i:05d}" for i in range(5)]
+    texts = [text for _, text in more]
+    assert len(set(texts)) == len(texts)  # no example twice
+    assert all(text.startswith("Example") for _, text in more[4:])  # nor one that is a docstring sentence already
+    # asking for more than there is gives what there is
+    assert len(select_utterances(docstrings, examples, 4, 3, n_extra=100, seed=7)) == 4 + 10
 
 
 def test_adding_a_source_leaves_the_split_of_the_others_alone(tmp_path):

@@ -10,7 +10,7 @@ Only plain sentences are kept (letters and basic punctuation, 4-20 words, every 
 flite pronounces exactly the words in the transcript. Any sentence that is in an evaluation list, or shares a run
 of four words with one of its sentences, is excluded so evaluation stays fair.
 
-Usage: ``python -m tts_core.train.corpus --out data/corpus --eval ../shared/eval/sentences.txt``
+Usage: ``python -m tts_core.train.corpus --out data/corpus --eval ../shared/eval/sentences.txt [--wordnet-extra N]``
 """
 from __future__ import annotations
 
@@ -134,6 +134,25 @@ def exclude_evaluation(sentences: list[str], evaluation: list[str], n: int = 4) 
     return [s for s in sentences if _normalise(s) not in exact and not word_runs(s, n) & runs]
 
 
+def select_utterances(docstrings: list[str], examples: list[str], n_docstrings: int, n_wordnet: int,
+                      n_extra: int = 0, seed: int = 1234) -> list[tuple[str, str]]:
+    """``(name, text)`` of the corpus: ``n_docstrings`` docstring sentences (``s00000``...), ``n_wordnet`` WordNet
+    examples (``w00000``...) and ``n_extra`` more (``wx00000``...), each list shuffled with ``seed``.
+
+    The name's letters say the source, which prepare splits on its own. The extra examples come after the first
+    ``n_wordnet`` in the same shuffle, so asking for them leaves every earlier name, text and split as it was."""
+    sentences = list(docstrings)
+    random.Random(seed).shuffle(sentences)
+    sentences = sentences[:n_docstrings]
+    taken = {_normalise(s) for s in sentences}
+    pool = [s for s in examples if _normalise(s) not in taken]
+    random.Random(seed).shuffle(pool)
+    out = [(f"s{i:05d}", s) for i, s in enumerate(sentences)]
+    out += [(f"w{i:05d}", s) for i, s in enumerate(pool[:n_wordnet])]
+    out += [(f"wx{i:05d}", s) for i, s in enumerate(pool[n_wordnet: n_wordnet + n_extra])]
+    return out
+
+
 def _synthesize(args: tuple[str, str, pathlib.Path, int]) -> tuple[str, float] | None:
     name, text, wav_dir, sample_rate = args
     raw = wav_dir / f"{name}.raw.wav"
@@ -158,6 +177,9 @@ def main(argv: list[str] | None = None) -> None:
                         help="sentence lists that must never be trained on (repeatable)")
     parser.add_argument("--max-sentences", type=int, default=4000, help="docstring sentences at most")
     parser.add_argument("--wordnet", type=int, default=4000, help="WordNet example sentences (0: none)")
+    parser.add_argument("--wordnet-extra", type=int, default=0,
+                        help="WordNet examples after the first --wordnet ones, named wx00000...: a source of its "
+                             "own, so adding them leaves the train/validation split of the others as it was")
     parser.add_argument("--wordnet-dir", type=pathlib.Path, default=pathlib.Path("/usr/share/wordnet"))
     parser.add_argument("--sample-rate", type=int, default=22050)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -174,23 +196,16 @@ def main(argv: list[str] | None = None) -> None:
     from tts_core.text import cmudict
 
     lexicon = cmudict.load()
-    sentences = exclude_evaluation(
+    docstrings = exclude_evaluation(
         docstring_sentences(pathlib.Path(sysconfig.get_paths()["stdlib"]), lexicon), evaluation)
-    random.Random(args.seed).shuffle(sentences)
-    sentences = sentences[: args.max_sentences]
-    examples: list[str] = []
-    if args.wordnet:
-        taken = {_normalise(s) for s in sentences}
-        examples = [s for s in exclude_evaluation(wordnet_sentences(args.wordnet_dir, lexicon), evaluation)
-                    if _normalise(s) not in taken]
-        random.Random(args.seed).shuffle(examples)
-        examples = examples[: args.wordnet]
+    examples = (exclude_evaluation(wordnet_sentences(args.wordnet_dir, lexicon), evaluation)
+                if args.wordnet or args.wordnet_extra else [])
+    utterances = select_utterances(docstrings, examples, args.max_sentences, args.wordnet, args.wordnet_extra,
+                                   args.seed)
 
     wav_dir = args.out / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)
-    # The name's letter says the source; prepare splits train/validation per source.
-    jobs = [(f"s{i:05d}", s, wav_dir, args.sample_rate) for i, s in enumerate(sentences)]
-    jobs += [(f"w{i:05d}", s, wav_dir, args.sample_rate) for i, s in enumerate(examples)]
+    jobs = [(name, text, wav_dir, args.sample_rate) for name, text in utterances]
     with concurrent.futures.ProcessPoolExecutor(args.jobs) as pool:
         for done, _ in enumerate(pool.map(_synthesize, jobs, chunksize=16), 1):
             if done % 250 == 0:
@@ -199,7 +214,8 @@ def main(argv: list[str] | None = None) -> None:
     listing = "".join(f"wavs/{name}.wav|{text}\n" for name, text, _, _ in jobs)
     if not metadata.is_file() or metadata.read_text(encoding="utf-8") != listing:
         metadata.write_text(listing, encoding="utf-8")  # rewritten only on a change: features follow its mtime
-    print(f"{len(jobs)} utterances in {args.out} ({len(sentences)} docstring, {len(examples)} WordNet)")
+    n_docstring = sum(name.startswith("s") for name, _ in utterances)
+    print(f"{len(jobs)} utterances in {args.out} ({n_docstring} docstring, {len(jobs) - n_docstring} WordNet)")
 
 
 if __name__ == "__main__":
