@@ -33,8 +33,9 @@ def read_metadata(path: pathlib.Path) -> list[tuple[pathlib.Path, str]]:
 
 def split_groups(records: list[dict]) -> list[list[dict]]:
     """Records grouped by source, the letters before the digits of their names (``s00012`` docstrings, ``w00007``
-    WordNet examples), in order of first appearance: each source is split on its own, so adding a source leaves
-    the split of the others as it was (a voice trained before never sees its validation sentences in training)."""
+    WordNet examples, ``wx00003`` the extra WordNet examples), in order of first appearance: each source is split
+    on its own, so adding a source leaves the split of the others as it was (a voice trained before never sees its
+    validation sentences in training)."""
     groups: dict[str, list[dict]] = {}
     for record in records:
         groups.setdefault(record["name"].rstrip("0123456789"), []).append(record)
