@@ -27,6 +27,14 @@ read -r OUT_DIR FEATURES <<< "$PATHS"
 # The corpus sits beside its features (data/features_more <- data/corpus_more); WORDNET_EXTRA (WordNet examples
 # after the first 4,000, a validation split of their own) must match what the stage was trained on.
 CORPUS="$(dirname "$FEATURES")/$(basename "$FEATURES" | sed 's/^features/corpus/')"
+# A different count would rewrite the corpus and re-split its wx source (validation sentences into training): refuse.
+if [ -f "$CORPUS/metadata.csv" ]; then
+    have=$(grep -c '^wavs/wx' "$CORPUS/metadata.csv" || true)
+    if [ "$have" != "${WORDNET_EXTRA:-0}" ]; then
+        echo "error: $CORPUS holds $have extra WordNet examples; run with WORDNET_EXTRA=$have" >&2
+        exit 1
+    fi
+fi
 
 echo "==> 1/4 corpus: stdlib docstring sentences and WordNet examples spoken by flite (slt)"
 exclude=()
