@@ -1,4 +1,7 @@
-"""Load every published Tacotron2 / WaveGlow checkpoint format into our modules, safely.
+"""Load every published Tacotron2 / WaveGlow checkpoint format into our modules, safely; write our own format.
+
+The one place that reads and writes checkpoint files: :func:`write_tacotron2` writes this package's format
+(training, averaged and exported checkpoints alike: atomic, with a format version and an optional model card).
 
 Formats detected automatically:
 
@@ -30,6 +33,7 @@ import torch
 from torch.nn.utils.weight_norm import WeightNorm as _WeightNormHook
 
 from .models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
+from .models.waveglow import fold_weight_norm
 
 
 class CheckpointError(RuntimeError):
@@ -258,22 +262,53 @@ def load_tacotron2(path: str | pathlib.Path, device: str | torch.device = "cpu")
     return read_tacotron2(path, device).model
 
 
+# ------------------------------------------------------------------------------------------ our own format
+TACOTRON2_FORMAT = "tts_core.tacotron2/1"
+
+
+def write_tacotron2(path: str | pathlib.Path, *, state_dict: dict[str, torch.Tensor],
+                    config: Tacotron2Config | dict[str, Any], audio_config: AudioConfig | dict[str, Any],
+                    text_frontend: str, iteration: int | None, half: bool = False,
+                    model_card: str | None = None, **extra: Any) -> int:
+    """Atomically write a Tacotron2 checkpoint in this package's format (training, averaged or exported), which
+    :func:`read_tacotron2` and :func:`read_training_checkpoint` read; returns its size in bytes.
+
+    ``half`` stores float weights as float16 (an exported voice: half the size; the loader restores float32).
+    ``extra``: further entries, e.g. ``optimizer`` and ``train_config`` (training) or ``voice`` (export).
+    """
+    if half:
+        state_dict = {k: (v.half() if v.is_floating_point() else v) for k, v in state_dict.items()}
+    payload: dict[str, Any] = {
+        "format": TACOTRON2_FORMAT,
+        "state_dict": state_dict,
+        "config": config.to_dict() if isinstance(config, Tacotron2Config) else dict(config),
+        "audio_config": dataclasses.asdict(audio_config) if isinstance(audio_config, AudioConfig)
+        else dict(audio_config),
+        "text_frontend": text_frontend,
+        "iteration": iteration,
+    }
+    if model_card is not None:
+        payload["model_card"] = model_card
+    payload.update(extra)
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(payload, tmp)
+    tmp.replace(path)  # a reader never sees a half-written file
+    return path.stat().st_size
+
+
+def read_training_checkpoint(path: str | pathlib.Path, device: str | torch.device = "cpu") -> dict[str, Any]:
+    """A checkpoint of this package's format as its dict (state dict, config, audio config, text front end,
+    iteration and, from training, the optimizer state), read with the same safe loader as every checkpoint."""
+    ckpt = read_checkpoint(path, device)
+    needed = ("state_dict", "config", "audio_config", "text_frontend")
+    if not isinstance(ckpt, dict) or any(key not in ckpt for key in needed):
+        raise CheckpointError(f"{path} is not a tts_core Tacotron2 checkpoint")
+    return ckpt
+
+
 # ------------------------------------------------------------------------------------------ WaveGlow
-def fold_weight_norm(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """Replace ``X.weight_g`` / ``X.weight_v`` pairs by ``X.weight = g * v / ||v||`` (norm over all but dim 0)."""
-    out = {}
-    for key, value in sd.items():
-        if key.endswith(".weight_g"):
-            base = key[: -len("_g")]
-            v = sd[base + "_v"].float()
-            g = value.float()
-            norm = v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))
-            out[base] = (v * (g / norm)).to(sd[base + "_v"].dtype)
-        elif not key.endswith(".weight_v"):
-            out[key] = value
-    return out
-
-
 def convert_waveglow_layout(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """NVIDIA/waveglow's fused ``cond_layer`` and glow_old's ``res_layers``/``skip_layers`` -> DLE layout."""
     sd = dict(sd)

@@ -6,30 +6,28 @@ One handler instance may serve concurrent threads: no per-request state is kept 
 """
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import logging
-import os
 import pathlib
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
 
 import numpy as np
 import torch
 
 from . import audio as audio_mod
 from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
+from .config import VOCODERS, HandlerConfig
 from .models import AudioConfig, WaveGlow
-from .models.fast import cpu_has_bf16, fast_tacotron2, fast_waveglow, int8_matmul_available
-from .text import TextError, TextTooLongError, UnspeakableTextError, split_sentences, text_to_sequence
+from .precision import PrecisionError, PreparedModels, prepare_models
+from .text import TextError, TextTooLongError, UnspeakableTextError, cmudict, split_sentences, text_to_sequence
 from .voices import DEMO_TACOTRON2
 
 log = logging.getLogger("tts_core")
 
-VOCODERS = ("waveglow", "griffinlim")
-PRECISIONS = ("auto", "eager", "fp32", "bf16", "int8", "fp16")
-DEFAULT_MAX_TEXT_LENGTH = 5000
+__all__ = ["Chunk", "HandlerConfig", "InferenceOutput", "ModelNotReadyError", "PreparedText", "SynthesisOptionError",
+           "SynthesisResult", "TacotronHandler"]
 
 
 class SynthesisOptionError(ValueError):
@@ -40,16 +38,29 @@ class ModelNotReadyError(RuntimeError):
     """No usable checkpoint is configured or it failed to load."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Chunk:
     text: str
     ids: list[int]
 
 
-@dataclass
+@dataclass(frozen=True)
 class PreparedText:
     text: str
     chunks: list[Chunk]
+
+
+@dataclass(frozen=True)
+class InferenceOutput:
+    """What :meth:`TacotronHandler.inference` returns: one waveform per chunk, before joining."""
+
+    waves: list[torch.Tensor]  # per chunk, (samples,) float
+    truncated: bool  # some sentence hit the decoder step limit
+    mel_frames: int
+    timings: dict[str, float]  # seconds: tacotron2, vocoder, denoiser
+    vocoder: str
+    sigma: float | None  # WaveGlow only
+    denoiser_strength: float | None  # WaveGlow only
 
 
 @dataclass
@@ -81,52 +92,16 @@ class SynthesisResult:
         return audio_mod.wav_bytes(self.pcm16(), self.sample_rate)
 
 
-@dataclass
-class HandlerConfig:
-    tacotron2_checkpoint: str | None = None
-    waveglow_checkpoint: str | None = None
-    device: str | None = None  # None: CUDA when available, else CPU
-    fp16: bool = False  # CUDA autocast; invertible convolutions stay float32 (same as precision="fp16")
-    # "auto": fastest faithful path for the device (int8 on CPUs with AMX/AVX512-BF16, fp16 on CUDA, else fp32);
-    # "fp32": exact (fused decoder, same numbers as eager); "bf16": bf16 decoder weights + bf16 WaveGlow WN;
-    # "int8": as bf16 but the decoder LSTM weights in per-row int8 (CPU; fastest decoder, small mel error);
-    # "fp16": CUDA autocast; "eager": the reference modules untouched.
-    precision: str = "auto"
-    default_vocoder: str | None = None  # None: waveglow when loaded, else griffinlim
-    max_text_length: int = DEFAULT_MAX_TEXT_LENGTH
-    max_decoder_steps: int | None = None
-    sentence_pause: float = 0.25  # seconds of silence between sentences
-    griffin_lim_iters: int = 60
-    batch_size: int = 4  # sentences decoded together
-    warmup: bool = True
-    seed: int | None = None  # fixed noise for reproducible output (tests); None: fresh noise each call
-
-    @classmethod
-    def from_env(cls, **overrides: Any) -> "HandlerConfig":
-        env = os.environ
-        values: dict[str, Any] = {
-            "tacotron2_checkpoint": env.get("TTS_TACOTRON2_CHECKPOINT") or None,
-            "waveglow_checkpoint": env.get("TTS_WAVEGLOW_CHECKPOINT") or None,
-            "device": env.get("TTS_DEVICE") or None,
-            "fp16": env.get("TTS_FP16", "0").lower() in ("1", "true", "yes", "on"),
-            "precision": env.get("TTS_PRECISION") or "auto",
-            "default_vocoder": env.get("TTS_VOCODER") or None,
-            "max_text_length": int(env.get("TTS_MAX_TEXT_LENGTH", DEFAULT_MAX_TEXT_LENGTH)),
-        }
-        if env.get("TTS_MAX_DECODER_STEPS"):
-            values["max_decoder_steps"] = int(env["TTS_MAX_DECODER_STEPS"])
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
 class TacotronHandler:
-    def __init__(self, config: HandlerConfig | None = None, **overrides: Any) -> None:
-        self.config = config or HandlerConfig.from_env(**overrides)
+    def __init__(self, config: HandlerConfig | None = None) -> None:
+        self.config = config or HandlerConfig()
         self.initialized = False
-        self.tacotron: LoadedTacotron2 | None = None
-        self.waveglow: WaveGlow | None = None
+        self.tacotron: LoadedTacotron2 | None = None  # .model is the prepared (precision) model
+        self.waveglow: WaveGlow | None = None  # prepared for the precision
+        self.models: PreparedModels | None = None
         self.denoiser: audio_mod.Denoiser | None = None
         self.stft: audio_mod.TacotronSTFT | None = None
+        self.lexicon: dict[str, str] | None = None  # CMU dictionary, for ARPAbet voices
         self.device = torch.device("cpu")
         self.voice = ""
         self.precision = "fp32"
@@ -155,16 +130,24 @@ class TacotronHandler:
             else:
                 raise ModelNotReadyError("no Tacotron2 checkpoint: set TTS_TACOTRON2_CHECKPOINT "
                                          f"(the bundled voice {DEMO_TACOTRON2} is missing)")
-            self.tacotron = read_tacotron2(path, self.device)
-            if cfg.max_decoder_steps:
-                self.tacotron.model.max_decoder_steps = cfg.max_decoder_steps
+            loaded = read_tacotron2(path, self.device)
+            waveglow = None
             if cfg.waveglow_checkpoint:
-                self.waveglow = load_waveglow(cfg.waveglow_checkpoint, self.device)
-                for conv in self.waveglow.convinv:
-                    conv.inverse_weight()  # compute once now, not inside the first request
-                self.denoiser = audio_mod.Denoiser(self.waveglow, self.tacotron.audio_config).to(self.device)
-            self.stft = audio_mod.TacotronSTFT(self.tacotron.audio_config).to(self.device)
-            self._apply_precision()
+                waveglow = load_waveglow(cfg.waveglow_checkpoint, self.device)
+                self.denoiser = audio_mod.Denoiser(waveglow, loaded.audio_config).to(self.device)
+            self.stft = audio_mod.TacotronSTFT(loaded.audio_config).to(self.device)
+            if loaded.text_frontend == "arpabet":
+                try:
+                    self.lexicon = cmudict.load(cfg.cmudict_path)
+                except cmudict.CMUDictUnavailable as exc:
+                    raise ModelNotReadyError(f"this voice reads ARPAbet: {exc}") from exc
+            try:
+                self.models = prepare_models(loaded.model, waveglow, cfg.precision, self.device)
+            except PrecisionError as exc:
+                raise ModelNotReadyError(str(exc)) from exc
+            self.tacotron = dataclasses.replace(loaded, model=self.models.tacotron2)
+            self.waveglow = self.models.waveglow
+            self.precision = self.models.precision
             if cfg.default_vocoder and cfg.default_vocoder not in self.vocoders:
                 raise ModelNotReadyError(f"default vocoder '{cfg.default_vocoder}' is not available")
             log.info("TTS voice active: %s (Tacotron2 %s, text %s, vocoder %s, device %s, precision %s)", self.voice,
@@ -174,50 +157,14 @@ class TacotronHandler:
             self._warmup()
         return self
 
-    def _resolve_precision(self) -> str:
-        requested = "fp16" if self.config.fp16 and self.config.precision == "auto" else self.config.precision
-        if requested not in PRECISIONS:
-            raise ModelNotReadyError(f"unknown precision '{requested}'; choose one of {', '.join(PRECISIONS)}")
-        if requested == "auto":
-            if self.device.type == "cuda":
-                return "fp16"
-            if not cpu_has_bf16():
-                return "fp32"
-            return "int8" if int8_matmul_available() else "bf16"
-        if requested == "fp16" and self.device.type != "cuda":
-            raise ModelNotReadyError("precision fp16 needs CUDA; use bf16 or fp32 on CPU")
-        if requested == "int8" and (self.device.type != "cpu" or not int8_matmul_available()):
-            raise ModelNotReadyError("precision int8 is a CPU path of this PyTorch; use fp16 on CUDA")
-        return requested
-
-    def _apply_precision(self) -> None:
-        """Swap in the inference fast paths (models.fast); the loaded weights are not changed on disk."""
-        self.precision = self._resolve_precision()
-        decoder_dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.int8}
-        if self.precision in decoder_dtypes:
-            self.tacotron.model = fast_tacotron2(self.tacotron.model, decoder_dtypes[self.precision])
-        if self.waveglow is not None and self.precision in ("bf16", "int8"):
-            self.waveglow = fast_waveglow(self.waveglow, torch.bfloat16)  # WN as bf16 GEMMs (AMX)
-        elif self.waveglow is not None and self.precision == "fp16":
-            self.waveglow.set_wn_dtype(torch.float16)  # cuDNN convolutions in half precision
-
     def _warmup(self) -> None:
         data = self.preprocess("Hello.")
-        with self._precision():
+        with self.models.context():
             self._run_tacotron(data.chunks, max_steps=10)
 
     @property
     def default_vocoder(self) -> str:
         return self.config.default_vocoder or ("waveglow" if self.waveglow is not None else "griffinlim")
-
-    @contextlib.contextmanager
-    def _precision(self) -> Iterator[None]:
-        with torch.inference_mode():
-            if self.precision == "fp16" and self.device.type == "cuda":
-                with torch.autocast("cuda", dtype=torch.float16):
-                    yield
-            else:
-                yield
 
     # ------------------------------------------------------------------------------------------ stages
     def preprocess(self, text: str) -> PreparedText:
@@ -230,17 +177,18 @@ class TacotronHandler:
         chunks = []
         for sentence in split_sentences(text):
             try:
-                chunks.append(Chunk(sentence, text_to_sequence(sentence, arpabet=arpabet)))
+                chunks.append(Chunk(sentence, text_to_sequence(sentence, arpabet=arpabet, lexicon=self.lexicon)))
             except UnspeakableTextError:
                 continue  # e.g. a sentence of only emoji between two real ones
         if not chunks:
             raise UnspeakableTextError("the text contains nothing an English voice can speak")
         return PreparedText(text, chunks)
 
-    def _run_tacotron(self, chunks: list[Chunk], max_steps: int | None = None
-                      ) -> list[tuple[torch.Tensor, bool]]:
+    def _run_tacotron(self, chunks: list[Chunk], max_steps: int | None = None,
+                      generator: torch.Generator | None = None) -> list[tuple[torch.Tensor, bool]]:
         """Decode chunks in length-sorted batches -> per chunk (mel (n_mel, frames), truncated)."""
         model = self.tacotron.model
+        max_steps = max_steps or self.config.max_decoder_steps  # None: the checkpoint's own limit
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].ids))
         results: list[tuple[torch.Tensor, bool] | None] = [None] * len(chunks)
         for start in range(0, len(order), self.config.batch_size):
@@ -251,7 +199,7 @@ class TacotronHandler:
                 seqs[row, : lengths[row]] = torch.tensor(chunks[i].ids)
             # On CUDA, read the stop flag back every 16 steps instead of every step (no per-step host sync).
             out = model.infer_full(seqs.to(self.device), lengths.to(self.device), max_decoder_steps=max_steps,
-                                   stop_check_every=16 if self.device.type == "cuda" else 1)
+                                   stop_check_every=16 if self.device.type == "cuda" else 1, generator=generator)
             mels = out.mel_outputs_postnet.float()
             for row, i in enumerate(idx):
                 truncated = bool(out.truncated[row])
@@ -289,30 +237,34 @@ class TacotronHandler:
             raise SynthesisOptionError("denoiser_strength must be between 0 and 1")
         return sigma, strength, vocoder
 
+    def _generator(self, seed: int | None) -> torch.Generator | None:
+        return None if seed is None else torch.Generator(device=self.device).manual_seed(seed)
+
     def inference(self, data: PreparedText, sigma: float | None = None, denoiser_strength: float | None = None,
-                  vocoder: str | None = None) -> dict[str, Any]:
+                  vocoder: str | None = None, seed: int | None = None) -> InferenceOutput:
+        """Mel spectrograms and waveforms for prepared text. ``seed`` (default: the config's) fixes the prenet
+        dropout and the vocoder noise of this request only: the same seed gives the same audio, whatever other
+        threads are doing."""
         if not self.initialized:
             self.initialize()
         sigma, strength, vocoder = self.check_options(sigma, denoiser_strength, vocoder)
+        seed = self.config.seed if seed is None else seed
         timings = {"tacotron2": 0.0, "vocoder": 0.0, "denoiser": 0.0}
-        generator = None
-        if self.config.seed is not None:
-            generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
-        with self._precision():
+        with self.models.context():
             t0 = time.perf_counter()
-            decoded = self._run_tacotron(data.chunks)
+            decoded = self._run_tacotron(data.chunks, generator=self._generator(seed))
             timings["tacotron2"] = time.perf_counter() - t0
-            waves = [self._vocode(mel, vocoder, sigma, strength, timings, generator) for mel, _ in decoded]
-        return {"waves": waves, "truncated": any(t for _, t in decoded),
-                "mel_frames": sum(int(m.size(1)) for m, _ in decoded), "timings": timings,
-                "sigma": sigma if vocoder == "waveglow" else None,
-                "denoiser_strength": strength if vocoder == "waveglow" else None, "vocoder": vocoder}
+            noise = self._generator(seed)
+            waves = [self._vocode(mel, vocoder, sigma, strength, timings, noise) for mel, _ in decoded]
+        waveglow = vocoder == "waveglow"
+        return InferenceOutput(waves, any(t for _, t in decoded), sum(int(m.size(1)) for m, _ in decoded), timings,
+                               vocoder, sigma if waveglow else None, strength if waveglow else None)
 
-    def postprocess(self, output: dict[str, Any]) -> SynthesisResult:
+    def postprocess(self, output: InferenceOutput) -> SynthesisResult:
         sr = self.audio_config.sampling_rate
         pause = np.zeros(int(self.config.sentence_pause * sr), dtype=np.float32)
         pieces: list[np.ndarray] = []
-        for i, wav in enumerate(output["waves"]):
+        for i, wav in enumerate(output.waves):
             if i:
                 pieces.append(pause)
             pieces.append(wav.detach().float().cpu().numpy())
@@ -321,19 +273,19 @@ class TacotronHandler:
         top = float(np.abs(joined).max()) if joined.size else 0.0
         if top > 1.0:
             joined = joined / top * 0.99  # never wrap around in 16-bit output
-        return SynthesisResult(joined.astype(np.float32), sr, output["truncated"], dict(output["timings"]),
-                               output["mel_frames"], output["vocoder"], self.voice, output["sigma"],
-                               output["denoiser_strength"], len(output["waves"]))
+        return SynthesisResult(joined.astype(np.float32), sr, output.truncated, dict(output.timings),
+                               output.mel_frames, output.vocoder, self.voice, output.sigma,
+                               output.denoiser_strength, len(output.waves))
 
     def synthesize(self, text: str, sigma: float | None = None, denoiser_strength: float | None = None,
-                   vocoder: str | None = None) -> SynthesisResult:
+                   vocoder: str | None = None, seed: int | None = None) -> SynthesisResult:
         """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag)."""
         if not self.initialized:
             self.initialize()
         t0 = time.perf_counter()
         data = self.preprocess(text)
         t1 = time.perf_counter()
-        output = self.inference(data, sigma, denoiser_strength, vocoder)
+        output = self.inference(data, sigma, denoiser_strength, vocoder, seed)
         result = self.postprocess(output)
         result.timings["preprocess"] = t1 - t0
         result.timings["total"] = time.perf_counter() - t0

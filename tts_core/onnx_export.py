@@ -17,7 +17,7 @@ from torch import nn
 
 from .models import Tacotron2, WaveGlow
 from .models.decoder import DecoderState
-from .models.fast import FastDecoder
+from .models.fast import fast_decoder
 
 OPSET = 17
 STATE_NAMES = ["attention_hidden", "attention_cell", "decoder_hidden", "decoder_cell", "attention_weights",
@@ -45,14 +45,12 @@ class DecoderIterGraph(nn.Module):
 
     def __init__(self, model: Tacotron2) -> None:
         super().__init__()
-        self.prenet = model.decoder.prenet
-        self.decoder = FastDecoder(model.decoder, torch.float32)
+        self.decoder = fast_decoder(model.decoder, torch.float32, trace=False)
 
     def forward(self, decoder_input, attention_hidden, attention_cell, decoder_hidden, decoder_cell,
                 attention_weights, attention_weights_cum, attention_context, memory, processed_memory, mask,
                 prenet_mask_1, prenet_mask_2):
-        x = F.relu(self.prenet.layers[0](decoder_input)) * prenet_mask_1
-        x = F.relu(self.prenet.layers[1](x)) * prenet_mask_2
+        x = self.decoder.prenet(decoder_input, masks=(prenet_mask_1, prenet_mask_2))
         state = DecoderState(attention_hidden, attention_cell, decoder_hidden, decoder_cell, attention_weights,
                              attention_weights_cum, attention_context)
         mel, gate, new = self.decoder.step(x, state, memory, processed_memory, mask)

@@ -6,7 +6,7 @@ import pathlib
 import torch
 
 from tts_core.models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
-from tts_core.train.trainer import save_checkpoint
+from tts_core.checkpoints import write_tacotron2
 
 TINY_TACOTRON = Tacotron2Config(
     symbols_embedding_dim=32, encoder_embedding_dim=32, attention_rnn_dim=48, decoder_rnn_dim=48, prenet_dim=16,
@@ -36,5 +36,6 @@ def tiny_waveglow(weight_norm: bool = True, **overrides) -> WaveGlow:
 
 
 def save_our_tacotron(path: pathlib.Path, model: Tacotron2, text_frontend: str = "characters") -> pathlib.Path:
-    save_checkpoint(path, model, None, 7, None, AudioConfig(), text_frontend)
+    write_tacotron2(path, state_dict=model.state_dict(), config=model.cfg, audio_config=AudioConfig(),
+                    text_frontend=text_frontend, iteration=7)
     return path

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tts_core.models.fast import fast_tacotron2, fast_waveglow, quantize_rows_int8
+from tts_core.models.fast import FusedLSTMCell, fast_tacotron2, fast_waveglow, quantize_rows_int8
 
 from .factories import tiny_tacotron, tiny_waveglow
 
@@ -27,7 +27,7 @@ def test_bf16_decoder_stays_close_and_leaves_the_original_untouched():
     fast = fast_tacotron2(model, torch.bfloat16)
     err = (_mels(fast, x, n).mel_outputs_postnet - _mels(model, x, n).mel_outputs_postnet).abs().max()
     assert float(err) < 0.05  # stated tolerance for the bf16 decoder (state and gates stay fp32)
-    assert fast.decoder.attention_lstm.weight.dtype == torch.bfloat16
+    assert fast.decoder.attention_rnn.weight.dtype == torch.bfloat16
     after = model.state_dict()
     assert set(after) == set(before) and all(torch.equal(before[k], after[k]) for k in before)
     assert not list(model.decoder.buffers())
@@ -49,8 +49,8 @@ def test_int8_decoder_stays_close_to_eager(batch, width):
     x, n = torch.randint(12, 148, (2, 9))[:batch], torch.tensor([9, 6])[:batch]
     fast = fast_tacotron2(model, torch.int8)
     ref, out = _mels(model, x, n), _mels(fast, x, n)
-    assert fast.decoder.attention_lstm.weight.dtype == torch.int8
-    assert fast.decoder.attention_lstm.pad == (-(model.decoder.attention_rnn.input_size + width) % 16)
+    assert fast.decoder.attention_rnn.weight.dtype == torch.int8
+    assert fast.decoder.attention_rnn.pad == (-(model.decoder.attention_rnn.input_size + width) % 16)
     err = (out.mel_outputs_postnet - ref.mel_outputs_postnet).abs().max()
     scale = ref.mel_outputs_postnet.abs().max()
     assert float(err) < 0.05 * float(scale)  # stated tolerance: 5% of the mel range on random weights
@@ -59,20 +59,47 @@ def test_int8_decoder_stays_close_to_eager(batch, width):
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16, torch.int8])
 @pytest.mark.parametrize("prenet_dropout", [0.0, 0.5])
-def test_traced_steps_give_the_same_numbers_and_random_draws_as_python_steps(dtype, prenet_dropout):
+@pytest.mark.parametrize("seeded", [False, True])  # dropout from the global stream, or masks from a generator
+def test_traced_steps_give_the_same_numbers_and_random_draws_as_python_steps(dtype, prenet_dropout, seeded):
     model = tiny_tacotron()
     traced, plain = fast_tacotron2(model, dtype), fast_tacotron2(model, dtype, trace=False)
-    assert traced.decoder.traced and not plain.decoder.traced
+    assert traced.decoder.step_runner is not None and plain.decoder.step_runner is None
     # Batch 1, then batches of other sizes and lengths than the graphs were traced with.
     for x, n in [(torch.randint(12, 148, (1, 9)), torch.tensor([9])),
                  (torch.randint(12, 148, (3, 13)), torch.tensor([13, 7, 10]))]:
         outs = []
         for m in (traced, plain):  # the first traced call traces: it must not disturb the seeded stream
             torch.manual_seed(5)
-            outs.append(m.infer_full(x, n, max_decoder_steps=12, gate_threshold=0.6, prenet_dropout=prenet_dropout))
+            generator = torch.Generator().manual_seed(6) if seeded else None
+            outs.append(m.infer_full(x, n, max_decoder_steps=12, gate_threshold=0.6, prenet_dropout=prenet_dropout,
+                                     generator=generator))
         for a, b in zip(outs[0], outs[1]):
             assert torch.equal(a, b)
-    assert set(traced.decoder._graphs) == {(True, prenet_dropout, 0.6), (False, prenet_dropout, 0.6)}
+    with_masks = seeded and prenet_dropout > 0
+    assert set(traced.decoder.step_runner.graphs) == {(True, prenet_dropout, 0.6, with_masks),
+                                                      (False, prenet_dropout, 0.6, with_masks)}
+
+
+def test_fast_decoder_swaps_only_the_cells_and_keeps_the_step():
+    model = tiny_tacotron()
+    fast = fast_tacotron2(model, torch.int8)
+    assert isinstance(fast.decoder, type(model.decoder)) and fast.decoder is not model.decoder
+    assert isinstance(fast.decoder.attention_rnn, FusedLSTMCell) and isinstance(fast.decoder.decoder_rnn,
+                                                                                 FusedLSTMCell)
+    assert isinstance(model.decoder.attention_rnn, torch.nn.LSTMCell)  # the original keeps its cells
+    for name in ("prenet", "attention_layer", "linear_projection", "gate_layer"):
+        assert getattr(fast.decoder, name) is getattr(model.decoder, name)
+    assert fast.encoder is model.encoder and fast.postnet is model.postnet
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fused_fp32_cell_matches_lstm_cell(batch):
+    cell = torch.nn.LSTMCell(10, 6)
+    x, h, c = torch.randn(batch, 10), torch.randn(batch, 6), torch.randn(batch, 6)
+    ref = cell(x, (h, c))
+    out = FusedLSTMCell(cell, torch.float32)(x, (h, c))
+    for a, b in zip(out, ref):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_traced_decoder_is_thread_safe():
@@ -81,7 +108,7 @@ def test_traced_decoder_is_thread_safe():
     model = fast_tacotron2(tiny_tacotron(), torch.int8)
     inputs = [(torch.randint(12, 148, (1, k)), torch.tensor([k])) for k in (5, 9, 12, 7)]
     expected = [_mels(model, x, n).mel_outputs for x, n in inputs]
-    model.decoder._graphs.clear()  # the threads race to trace the graph
+    model.decoder.step_runner.graphs.clear()  # the threads race to trace the graph
     results = [None] * 4
 
     def work(i):
@@ -95,7 +122,7 @@ def test_traced_decoder_is_thread_safe():
         t.join()
     for i in range(4):
         assert torch.equal(results[i], expected[i])
-    assert len(model.decoder._graphs) == 1
+    assert len(model.decoder.step_runner.graphs) == 1
 
 
 def test_bf16_waveglow_audio_snr_above_30_db_with_same_noise():

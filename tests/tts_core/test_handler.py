@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from tts_core import HandlerConfig, ModelNotReadyError, SynthesisOptionError, TacotronHandler
+from tts_core.handler import InferenceOutput
 from tts_core.text import TextTooLongError, UnspeakableTextError
 
 from .factories import save_our_tacotron, tiny_tacotron, tiny_waveglow
@@ -92,19 +93,17 @@ def test_sentences_that_are_only_emoji_are_skipped(handler):
     assert len(handler.preprocess("Hello. 🙂🙂. Bye.").chunks) == 2
 
 
-def test_seeded_handler_is_reproducible_and_thread_safe(checkpoints):
+def test_seeded_handler_is_reproducible_end_to_end_and_thread_safe(checkpoints):
     tpath, wpath = checkpoints
     h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), waveglow_checkpoint=str(wpath), seed=1,
-                                      warmup=False))
-    h.tacotron = None
-    h.initialize()
-    # Prenet dropout is random by design; pin it off for the comparison.
-    h.tacotron.model.decoder.prenet.forward = lambda x, p=0.5, _f=h.tacotron.model.decoder.prenet.forward: _f(x, 0.0)
+                                      warmup=False)).initialize()
+    assert h.tacotron.model.cfg.prenet_dropout > 0  # dropout stays on: the seed fixes its draws too
     texts = ["Alpha beta.", "Gamma delta epsilon.", "Zeta.", "Eta theta iota kappa."]
     expected = [h.synthesize(t).audio for t in texts]
     results: dict[int, np.ndarray] = {}
 
     def work(i: int) -> None:
+        torch.rand(100)  # unseeded work in other threads draws from the global stream meanwhile
         results[i] = h.synthesize(texts[i]).audio
 
     threads = [threading.Thread(target=work, args=(i,)) for i in range(len(texts))]
@@ -116,15 +115,28 @@ def test_seeded_handler_is_reproducible_and_thread_safe(checkpoints):
         np.testing.assert_array_equal(results[i], audio)
 
 
-def test_config_from_environment(monkeypatch, checkpoints):
-    tpath, wpath = checkpoints
-    monkeypatch.setenv("TTS_TACOTRON2_CHECKPOINT", str(tpath))
-    monkeypatch.setenv("TTS_WAVEGLOW_CHECKPOINT", str(wpath))
-    monkeypatch.setenv("TTS_MAX_TEXT_LENGTH", "99")
-    monkeypatch.setenv("TTS_VOCODER", "griffinlim")
-    cfg = HandlerConfig.from_env()
-    assert (cfg.tacotron2_checkpoint, cfg.waveglow_checkpoint) == (str(tpath), str(wpath))
-    assert cfg.max_text_length == 99 and cfg.default_vocoder == "griffinlim"
+def test_a_request_seed_overrides_the_config_and_unseeded_requests_vary(handler):
+    a, b = (handler.synthesize("Seeded request.", seed=7).audio for _ in range(2))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, handler.synthesize("Seeded request.", seed=8).audio)
+    assert not np.array_equal(handler.synthesize("Unseeded request.").audio,
+                              handler.synthesize("Unseeded request.").audio)
+
+
+def test_max_decoder_steps_is_passed_per_call_and_the_model_is_left_alone(checkpoints):
+    tpath, _ = checkpoints
+    h = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), max_decoder_steps=3, warmup=False,
+                                      griffin_lim_iters=2)).initialize()
+    assert h.tacotron.model.cfg.max_decoder_steps == 30  # the checkpoint's own limit is not rewritten
+    assert not hasattr(h.tacotron.model, "max_decoder_steps")
+    assert h.synthesize("Long enough to need more than three steps.").mel_frames == 3
+
+
+def test_inference_returns_a_typed_result(handler):
+    out = handler.inference(handler.preprocess("Typed. Result."), vocoder="waveglow", seed=0)
+    assert isinstance(out, InferenceOutput) and len(out.waves) == 2
+    assert out.vocoder == "waveglow" and out.sigma == 0.666 and out.denoiser_strength == 0.01
+    assert set(out.timings) == {"tacotron2", "vocoder", "denoiser"}
 
 
 def test_missing_checkpoint_is_a_clear_error(tmp_path):
@@ -166,7 +178,7 @@ def test_precisions_give_faithful_audio(checkpoints, precision):
 
 
 def test_auto_precision_follows_the_cpu(checkpoints, monkeypatch):
-    import tts_core.handler as handler_module
+    import tts_core.precision as precision_module
 
     tpath, _ = checkpoints
 
@@ -174,9 +186,9 @@ def test_auto_precision_follows_the_cpu(checkpoints, monkeypatch):
         return TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), device="cpu",
                                              warmup=False)).initialize().precision
 
-    monkeypatch.setattr(handler_module, "cpu_has_bf16", lambda: True)  # CPU features: the one thing faked here
+    monkeypatch.setattr(precision_module, "cpu_has_bf16", lambda: True)  # CPU features: the one thing faked here
     assert resolved() == "int8"
-    monkeypatch.setattr(handler_module, "cpu_has_bf16", lambda: False)
+    monkeypatch.setattr(precision_module, "cpu_has_bf16", lambda: False)
     assert resolved() == "fp32"
 
 

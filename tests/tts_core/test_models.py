@@ -87,10 +87,10 @@ def test_full_size_waveglow_matches_nvidia_layout(channels):
 def test_infer_returns_nvidia_triple_and_respects_max_decoder_steps():
     model = tiny_tacotron()
     model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)  # never stops
-    model.max_decoder_steps = 7
-    mel, lengths, align = model.infer(torch.randint(12, 148, (1, 9)), torch.tensor([9]))
+    mel, lengths, align = model.infer(torch.randint(12, 148, (1, 9)), torch.tensor([9]), max_decoder_steps=7)
     assert mel.shape == (1, 80, 7) and align.shape == (1, 7, 9)
     out = model.infer_full(torch.randint(12, 148, (1, 9)), torch.tensor([9]))
+    assert out.mel_outputs.shape[2] == model.cfg.max_decoder_steps  # the config's limit when none is given
     assert out.truncated.tolist() == [True]
 
 
@@ -103,9 +103,8 @@ def test_stop_gate_sets_length_and_no_truncation():
 
 
 def test_batched_inference_equals_single_inference():
-    model = tiny_tacotron()
+    model = tiny_tacotron(max_decoder_steps=12)
     model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)
-    model.max_decoder_steps = 12
     seqs = torch.randint(12, 148, (3, 10))
     lengths = torch.tensor([6, 10, 8])  # unsorted on purpose
     batch = model.infer_full(seqs, lengths, prenet_dropout=0.0)
@@ -118,9 +117,8 @@ def test_batched_inference_equals_single_inference():
 
 
 def test_frames_per_step_greater_than_one():
-    model = tiny_tacotron(n_frames_per_step=3)
+    model = tiny_tacotron(max_decoder_steps=5, n_frames_per_step=3)
     model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)
-    model.max_decoder_steps = 5
     out = model.infer_full(torch.randint(12, 148, (1, 6)), torch.tensor([6]))
     assert out.mel_outputs_postnet.shape == (1, 80, 15) and out.alignments.shape == (1, 5, 6)
     train = model(torch.randint(12, 148, (2, 6)), torch.tensor([6, 4]), torch.randn(2, 80, 12), torch.tensor([12, 7]))
@@ -128,9 +126,8 @@ def test_frames_per_step_greater_than_one():
 
 
 def test_decoder_is_thread_safe():
-    model = tiny_tacotron()
+    model = tiny_tacotron(max_decoder_steps=20)
     model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)
-    model.max_decoder_steps = 20
     inputs = [torch.randint(12, 148, (1, n)) for n in (5, 9, 13, 7)]
     expected = [model.infer_full(x, torch.tensor([x.size(1)]), prenet_dropout=0.0).mel_outputs for x in inputs]
     results: dict[int, torch.Tensor] = {}
@@ -149,9 +146,8 @@ def test_decoder_is_thread_safe():
 
 
 def test_prenet_dropout_stays_on_at_inference_by_default():
-    model = tiny_tacotron()
+    model = tiny_tacotron(max_decoder_steps=6)
     model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)
-    model.max_decoder_steps = 6
     x, n = torch.randint(12, 148, (1, 8)), torch.tensor([8])
     assert not torch.equal(model.infer_full(x, n).mel_outputs, model.infer_full(x, n).mel_outputs)
     assert torch.equal(model.infer_full(x, n, prenet_dropout=0.0).mel_outputs,
@@ -221,3 +217,26 @@ def test_stop_check_interval_keeps_lengths_and_frames():
     assert steps <= sparse.gate_outputs.size(1) < steps + 8
     for i, length in enumerate(every.mel_lengths.tolist()):
         torch.testing.assert_close(sparse.mel_outputs[i, :, :length], every.mel_outputs[i, :, :length])
+
+
+def test_a_generator_makes_prenet_dropout_reproducible_whatever_the_global_stream_does():
+    model = tiny_tacotron(max_decoder_steps=6)
+    model.decoder.gate_layer.linear_layer.bias.data.fill_(-20.0)
+    x, n = torch.randint(12, 148, (2, 8)), torch.tensor([8, 5])
+
+    def run(seed: int) -> torch.Tensor:
+        torch.rand(int(torch.randint(1, 50, (1,))))  # other work draws from the global stream in between
+        return model.infer_full(x, n, generator=torch.Generator().manual_seed(seed)).mel_outputs
+
+    assert torch.equal(run(3), run(3))
+    assert not torch.equal(run(3), run(4))
+    assert not torch.equal(run(3), model.infer_full(x, n, prenet_dropout=0.0).mel_outputs)  # dropout is on
+
+
+def test_prenet_masks_keep_dropouts_scale():
+    prenet = tiny_tacotron().decoder.prenet
+    masks = prenet.draw_masks(4000, 0.5, torch.Generator().manual_seed(0), torch.device("cpu"))
+    assert [m.shape[1] for m in masks] == [layer.linear_layer.out_features for layer in prenet.layers]
+    assert set(masks[0].unique().tolist()) == {0.0, 2.0}  # kept units are scaled by 1 / (1 - p), as F.dropout does
+    assert abs(float(masks[0].mean()) - 1.0) < 0.05
+

@@ -133,24 +133,30 @@ def test_train_config_learning_rate_schedule_and_unknown_keys(tmp_path):
         TrainConfig.load(path)
 
 
-def test_train_config_bf16_auto_follows_the_cpu(monkeypatch):
-    from tts_core.models import fast
-
-    monkeypatch.setattr(fast, "cpu_has_bf16", lambda: False)
-    assert TrainConfig(bf16="auto").use_bf16() is False
-    monkeypatch.setattr(fast, "cpu_has_bf16", lambda: True)
-    assert TrainConfig(bf16="auto").use_bf16() is True
-    assert TrainConfig(bf16=False).use_bf16() is False and TrainConfig(bf16=True).use_bf16() is True
+def test_train_config_rejects_a_bad_bf16_setting():
     with pytest.raises(ValueError, match="bf16"):
         TrainConfig(bf16="yes")
+
+
+def test_a_config_extends_another_and_states_only_what_differs(tmp_path):
+    (tmp_path / "base.json").write_text(json.dumps({"batch_size": 8, "max_steps": 100,
+                                                    "model": {"prenet_dim": 64, "n_frames_per_step": 4}}))
+    (tmp_path / "stage.json").write_text(json.dumps({"extends": "base.json", "max_steps": 200,
+                                                     "model": {"n_frames_per_step": 2}}))
+    cfg = TrainConfig.load(tmp_path / "stage.json")
+    assert (cfg.batch_size, cfg.max_steps) == (8, 200)
+    assert cfg.model == {"prenet_dim": 64, "n_frames_per_step": 2}
+    (tmp_path / "base.json").write_text(json.dumps({"extends": "stage.json"}))
+    with pytest.raises(ValueError, match="loop"):
+        TrainConfig.load(tmp_path / "stage.json")
 
 
 def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
     import dataclasses
 
-    from tts_core.train.trainer import Trainer, save_checkpoint
+    from tts_core.train.trainer import Trainer
 
-    from .factories import TINY_TACOTRON
+    from .factories import TINY_TACOTRON, save_our_tacotron
 
     _write_corpus(tmp_path)
     prepare(tmp_path / "metadata.csv", tmp_path / "features", val_fraction=0.2)
@@ -168,7 +174,7 @@ def test_trainer_resumes_and_warm_starts_from_an_exported_voice(tmp_path):
         assert torch.equal(resumed.model.state_dict()[key], value), key
 
     voice = tmp_path / "voice.pt"  # an exported voice: weights and step, no optimizer
-    save_checkpoint(voice, first.model, None, 7, None, first.audio_cfg, first.text_frontend)
+    save_our_tacotron(voice, first.model)
     warm = Trainer(dataclasses.replace(cfg, out_dir=str(tmp_path / "run2")))
     assert not warm.resume()
     warm.init_from(voice)
@@ -230,8 +236,8 @@ def test_demo_voice_recipes_train_the_bundled_voice_network():
 def test_checkpoint_average_is_the_mean_and_loads_and_exports(tmp_path):
     from tts_core.checkpoints import read_tacotron2
     from tts_core.train.average import average_checkpoints
+    from tts_core.checkpoints import write_tacotron2
     from tts_core.train.export import export
-    from tts_core.train.trainer import save_checkpoint
 
     a = tiny_tacotron()
     b = tiny_tacotron()
@@ -239,8 +245,9 @@ def test_checkpoint_average_is_the_mean_and_loads_and_exports(tmp_path):
     for p in b.parameters():
         p.data.add_(torch.randn_like(p))
     for i, (model, step) in enumerate(((a, 100), (b, 200))):
-        save_checkpoint(tmp_path / f"c{i}.pt", model, torch.optim.Adam(model.parameters()), step, None,
-                        AudioConfig(), "characters")
+        write_tacotron2(tmp_path / f"c{i}.pt", state_dict=model.state_dict(), config=model.cfg,
+                        audio_config=AudioConfig(), text_frontend="characters", iteration=step,
+                        optimizer=torch.optim.Adam(model.parameters()).state_dict())
     payload = average_checkpoints([tmp_path / "c0.pt", tmp_path / "c1.pt"], tmp_path / "avg.pt")
     assert payload["iteration"] == 200 and payload["averaged_iterations"] == [100, 200]
     assert "optimizer" not in payload
@@ -259,10 +266,11 @@ def test_checkpoint_average_is_the_mean_and_loads_and_exports(tmp_path):
 
 def test_checkpoint_average_refuses_other_networks(tmp_path):
     from tts_core.train.average import average_checkpoints
-    from tts_core.train.trainer import save_checkpoint
 
-    save_checkpoint(tmp_path / "a.pt", tiny_tacotron(), None, 1, None, AudioConfig(), "characters")
-    save_checkpoint(tmp_path / "b.pt", tiny_tacotron(prenet_dim=8), None, 2, None, AudioConfig(), "characters")
+    from .factories import save_our_tacotron
+
+    save_our_tacotron(tmp_path / "a.pt", tiny_tacotron())
+    save_our_tacotron(tmp_path / "b.pt", tiny_tacotron(prenet_dim=8))
     with pytest.raises(ValueError, match="another model configuration"):
         average_checkpoints([tmp_path / "a.pt", tmp_path / "b.pt"], tmp_path / "avg.pt")
     assert not (tmp_path / "avg.pt").exists()

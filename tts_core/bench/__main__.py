@@ -2,8 +2,9 @@
 
 Full-size Tacotron2 and WaveGlow with random weights (or real checkpoints), a 128-character input, the decoder
 forced to run ``--steps`` steps, warm-up then ``--runs`` timed runs; for Tacotron2, WaveGlow, the denoiser and end to
-end, for each precision/backend variant, compared with plain eager fp32 *in the same run* (speed ratio, mel max
-error, audio SNR with the same noise). Prints a table and writes JSON.
+end, for each precision the service can serve (prepared by :mod:`tts_core.precision`, exactly as the handler
+prepares it), compared with the eager reference *in the same run* (speed ratio, mel max error, audio SNR with the
+same noise). Prints a table and writes JSON.
 
     python -m tts_core.bench                       # CPU defaults: batch 1, WaveGlow 256, 200 decoder steps
     python -m tts_core.bench --batch-sizes 1 4 --channels 256 512 --runs 10
@@ -12,7 +13,6 @@ error, audio SNR with the same noise). Prints a table and writes JSON.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import json
 import os
@@ -24,8 +24,9 @@ import torch
 
 from ..audio import Denoiser
 from ..checkpoints import load_tacotron2, load_waveglow
+from ..hardware import cpu_has_amx, cpu_has_bf16, cpu_info
 from ..models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
-from ..models.fast import cpu_has_bf16, cpu_info, fast_tacotron2, fast_waveglow, int8_matmul_available
+from ..precision import PrecisionError, PreparedModels, prepare_models
 from ..text import text_to_sequence
 from .stats import measure, snr_db
 
@@ -35,32 +36,26 @@ SMOKE_TACOTRON = dict(symbols_embedding_dim=32, encoder_embedding_dim=32, attent
                       prenet_dim=16, attention_dim=16, postnet_embedding_dim=16)
 
 
-@dataclasses.dataclass
-class Variant:
-    name: str
-    tacotron: Tacotron2
-    waveglow: WaveGlow
-    autocast: torch.dtype | None = None  # CUDA autocast dtype
+REFERENCE = "eager"
 
 
-def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None) -> list[Variant]:
-    out = [Variant("fp32", taco, wg)]
-    if device.type == "cpu":
-        out.append(Variant("fp32-fused", fast_tacotron2(taco, torch.float32), wg))
-        if cpu_has_bf16() or (names and ("bf16" in names or "int8" in names)):
-            wg_bf16 = fast_waveglow(wg, torch.bfloat16)
-            out.append(Variant("bf16", fast_tacotron2(taco, torch.bfloat16), wg_bf16))
-            if int8_matmul_available():  # int8 decoder LSTM weights, the same bf16 WaveGlow
-                out.append(Variant("int8", fast_tacotron2(taco, torch.int8), wg_bf16))
-    else:
-        out.append(Variant("fp16", taco, fast_waveglow(wg, torch.float16), autocast=torch.float16))
-    return [v for v in out if not names or v.name in names or v.name == "fp32"]
+def variant_names(device: torch.device, names: list[str] | None) -> list[str]:
+    """The precisions to measure: those asked for, else those worth serving here; the reference always first."""
+    if names:
+        return [REFERENCE] + [n for n in names if n != REFERENCE]
+    if device.type == "cuda":
+        return [REFERENCE, "fp16"]
+    return [REFERENCE, "fp32"] + (["bf16", "int8"] if cpu_has_bf16() else [])
 
 
-def _ctx(variant: Variant, device: torch.device):
-    if variant.autocast is not None:
-        return torch.autocast(device.type, dtype=variant.autocast)
-    return torch.autocast(device.type, enabled=False)
+def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None) -> list[PreparedModels]:
+    out = []
+    for name in variant_names(device, names):
+        try:
+            out.append(prepare_models(taco, wg, name, device))
+        except PrecisionError as exc:
+            print(f"skipping {name}: {exc}")
+    return out
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -74,7 +69,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "backend": device.type,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
         "cpu_model": cpu_info()[0], "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "cpu_bf16": cpu_has_bf16(), "cpu_amx": "amx_bf16" in cpu_info()[1],
+        "cpu_bf16": cpu_has_bf16(), "cpu_amx": cpu_has_amx(),
         "steps": args.steps, "runs": args.runs, "warmup": args.warmup, "rows": []}
 
     if args.tacotron2:
@@ -100,17 +95,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             audio_seconds = batch * frames * hop / sr
             reference: dict[str, torch.Tensor] = {}
             for v in variants(taco, wg, device, args.variants):
-                def tacotron(v: Variant = v) -> torch.Tensor:
-                    with torch.inference_mode(), _ctx(v, device):
-                        return v.tacotron.infer_full(seqs, lens, max_decoder_steps=steps, gate_threshold=1.1,
-                                                     prenet_dropout=0.0).mel_outputs_postnet.float()
+                def tacotron(v: PreparedModels = v) -> torch.Tensor:
+                    with v.context():
+                        return v.tacotron2.infer_full(seqs, lens, max_decoder_steps=steps, gate_threshold=1.1,
+                                                      prenet_dropout=0.0).mel_outputs_postnet.float()
 
-                def waveglow(v: Variant, mel: torch.Tensor) -> torch.Tensor:
+                def waveglow(v: PreparedModels, mel: torch.Tensor) -> torch.Tensor:
                     gen = torch.Generator(device=device).manual_seed(1)
-                    with torch.inference_mode(), _ctx(v, device):
+                    with v.context():
                         return v.waveglow.infer(mel, sigma=0.666, generator=gen).float()
 
-                def end_to_end(v: Variant = v) -> torch.Tensor:
+                def end_to_end(v: PreparedModels = v) -> torch.Tensor:
                     audio = waveglow(v, tacotron(v))
                     with torch.inference_mode():
                         return denoiser(audio, 0.01)
@@ -129,11 +124,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for component, meas, output in rows:
                     meas.audio_seconds = audio_seconds
                     meas.samples = int(audio_seconds * sr)
-                    row = {"component": component, "variant": v.name, "batch": batch, "waveglow_channels": channels,
+                    row = {"component": component, "variant": v.precision, "batch": batch, "waveglow_channels": channels,
                            **meas.summary()}
                     if component == "tacotron2":
                         row["ms_per_decoder_step"] = row["latency_mean_s"] / steps * 1000
-                    if v.name == "fp32":
+                    if v.precision == REFERENCE:
                         reference[component] = output
                         if component == "tacotron2":
                             reference["mel"] = output
@@ -143,9 +138,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             row["mel_max_abs_error"] = float((ref - output).abs().max())
                         else:
                             row["snr_db"] = snr_db(ref, output)
-                    base = next((r for r in results["rows"] if r["component"] == component and r["variant"] == "fp32"
-                                 and r["batch"] == batch and r["waveglow_channels"] == channels), None)
-                    row["speedup_vs_fp32"] = base["latency_mean_s"] / row["latency_mean_s"] if base else 1.0
+                    base = next((r for r in results["rows"] if r["component"] == component
+                                 and r["variant"] == REFERENCE and r["batch"] == batch
+                                 and r["waveglow_channels"] == channels), None)
+                    row["speedup_vs_eager"] = base["latency_mean_s"] / row["latency_mean_s"] if base else 1.0
                     results["rows"].append(row)
     return results
 
@@ -155,7 +151,7 @@ def print_table(results: dict[str, Any]) -> None:
     print(f"device: {results['device']}{cpu}  torch {results['torch']}  threads {results['threads']}  "
           f"decoder steps {results['steps']}  runs {results['runs']} (+{results['warmup']} warm-up)")
     head = (f"{'component':<11} {'variant':<10} {'B':>2} {'WG':>4} {'mean s':>8} {'p50':>7} {'p90':>7} {'p99':>7} "
-            f"{'RTF':>7} {'x fp32':>7} {'MB':>7} {'fidelity':>14}")
+            f"{'RTF':>7} {'x eager':>7} {'MB':>7} {'fidelity':>14}")
     print(head)
     print("-" * len(head))
     for r in results["rows"]:
@@ -168,7 +164,7 @@ def print_table(results: dict[str, Any]) -> None:
         extra = f"  ({r['ms_per_decoder_step']:.2f} ms/step)" if "ms_per_decoder_step" in r else ""
         print(f"{r['component']:<11} {r['variant']:<10} {r['batch']:>2} {r['waveglow_channels']:>4} "
               f"{r['latency_mean_s']:>8.3f} {r['latency_p50_s']:>7.3f} {r['latency_p90_s']:>7.3f} "
-              f"{r['latency_p99_s']:>7.3f} {r['real_time_factor']:>7.2f} {r['speedup_vs_fp32']:>7.2f} "
+              f"{r['latency_p99_s']:>7.3f} {r['real_time_factor']:>7.2f} {r['speedup_vs_eager']:>7.2f} "
               f"{r['peak_memory_mb']:>7.1f} {fid:>14}{extra}")
 
 
@@ -181,7 +177,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--variants", nargs="+", help="subset of fp32, fp32-fused, bf16, int8, fp16")
+    parser.add_argument("--variants", nargs="+", help="precisions to compare with eager: fp32, bf16, int8 (CPU), fp16 (CUDA); default: those "
+                                                     "worth serving on this device")
     parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
     parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")

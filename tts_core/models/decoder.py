@@ -2,10 +2,14 @@
 
 All recurrent state lives in a :class:`DecoderState` value that is passed in and returned by :meth:`Decoder.step`,
 never stored on the module, so one model instance can serve concurrent calls from several threads.
+
+The step is written once, here. Its parts are replaceable: ``attention_rnn`` and ``decoder_rnn`` are any modules
+with ``nn.LSTMCell``'s call contract ``(x, (h, c)) -> (h, c)`` (the inference fast paths swap in fused, bf16 or int8
+cells, :mod:`.fast`), and ``step_runner``, when set, runs :meth:`Decoder.infer_step` in its place (traced graphs).
 """
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Callable, NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -13,21 +17,38 @@ from torch import nn
 
 from .attention import Attention
 from .config import Tacotron2Config
-from .layers import LinearNorm
+from .layers import LinearNorm, sequence_mask
 
 
 class Prenet(nn.Module):
-    """2 x (linear without bias + ReLU + dropout). Dropout is applied whenever ``p > 0``, also at inference."""
+    """2 x (linear without bias + ReLU + dropout). Dropout is applied whenever ``p > 0``, also at inference.
+
+    The dropout masks come from the global random stream (``F.dropout``, NVIDIA's draws) unless they are given:
+    :meth:`draw_masks` draws them from a generator of the caller's, which makes a seeded request reproducible
+    whatever other threads draw, and lets traced graphs and ONNX take them as inputs.
+    """
 
     def __init__(self, in_dim: int, sizes: list[int]) -> None:
         super().__init__()
         in_sizes = [in_dim] + sizes[:-1]
         self.layers = nn.ModuleList(LinearNorm(i, o, bias=False) for i, o in zip(in_sizes, sizes))
 
-    def forward(self, x: torch.Tensor, p: float = 0.5) -> torch.Tensor:
-        for linear in self.layers:
-            x = F.dropout(F.relu(linear(x)), p=p, training=p > 0)
+    def forward(self, x: torch.Tensor, p: float = 0.5, masks: Sequence[torch.Tensor] | None = None) -> torch.Tensor:
+        """x (..., in_dim) -> (..., sizes[-1]); ``masks``: one scaled keep-mask per layer (see :meth:`draw_masks`)."""
+        for i, linear in enumerate(self.layers):
+            x = F.relu(linear(x))
+            x = x * masks[i] if masks is not None else F.dropout(x, p=p, training=p > 0)
         return x
+
+    def draw_masks(self, batch: int, p: float, generator: torch.Generator | None,
+                   device: torch.device) -> list[torch.Tensor]:
+        """One (batch, width) keep-mask per layer, scaled by 1 / (1 - p) as dropout scales what it keeps."""
+        masks = []
+        for linear in self.layers:
+            keep = torch.empty(batch, linear.linear_layer.out_features, device=device).bernoulli_(1 - p,
+                                                                                               generator=generator)
+            masks.append(keep / (1 - p) if p < 1 else keep)
+        return masks
 
 
 class DecoderState(NamedTuple):
@@ -60,6 +81,8 @@ class Decoder(nn.Module):
         self.decoder_rnn = nn.LSTMCell(cfg.attention_rnn_dim + enc, cfg.decoder_rnn_dim)
         self.linear_projection = LinearNorm(cfg.decoder_rnn_dim + enc, n_mel * r)
         self.gate_layer = LinearNorm(cfg.decoder_rnn_dim + enc, 1, w_init_gain="sigmoid")
+        # Runs infer_step's contract in its place when set (models.fast traces it); a plain attribute, not a module.
+        self.step_runner: Callable[..., tuple] | None = None
 
     def initial_state(self, memory: torch.Tensor) -> DecoderState:
         b, t_in, _ = memory.shape
@@ -105,7 +128,7 @@ class Decoder(nn.Module):
         inputs = torch.cat((memory.new_zeros(1, b, cfg.n_mel_channels * r), groups[:-1]), dim=0)
         p = cfg.prenet_dropout if prenet_dropout is None else prenet_dropout
         prenet_out = self.prenet(inputs, p)
-        mask = ~_mask(memory_lengths, memory.size(1))
+        mask = ~sequence_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)
         state = self.initial_state(memory)
         mels, gates, aligns = [], [], []
@@ -120,12 +143,13 @@ class Decoder(nn.Module):
 
     def infer(self, memory: torch.Tensor, memory_lengths: torch.Tensor, max_decoder_steps: int | None = None,
               gate_threshold: float | None = None, prenet_dropout: float | None = None,
-              stop_check_every: int = 1) -> DecoderOutput:
+              stop_check_every: int = 1, generator: torch.Generator | None = None) -> DecoderOutput:
         """Free-running decoding until every utterance's stop gate fires or the step limit is reached.
 
         ``stop_check_every`` > 1 reads the stop condition back from the device only every that many steps (no
         host synchronisation on the other steps, which keeps a GPU busy); lengths are counted on the device, so
         they and every frame within them are unchanged, only up to ``stop_check_every - 1`` extra frames follow.
+        ``generator``: the prenet dropout masks are drawn from it instead of the global random stream.
         """
         cfg = self.cfg
         b = memory.size(0)
@@ -133,16 +157,20 @@ class Decoder(nn.Module):
         max_steps = cfg.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
         threshold = cfg.gate_threshold if gate_threshold is None else gate_threshold
         p = cfg.prenet_dropout if prenet_dropout is None else prenet_dropout
-        mask = ~_mask(memory_lengths, memory.size(1))
+        mask = ~sequence_mask(memory_lengths, memory.size(1))
         processed_memory = self.attention_layer.memory_layer(memory)
         state = self.initial_state(memory)
         frame = memory.new_zeros(b, cfg.n_mel_channels * r)
         lengths = torch.zeros(b, dtype=torch.int32, device=memory.device)
         not_finished = torch.ones(b, dtype=torch.int32, device=memory.device)
+        run_step = self.step_runner or self.infer_step
+        masks = None
         mels, gates, aligns = [], [], []
         while True:
-            mel, gate, state, not_finished, lengths = self._infer_step(
-                frame, p, threshold, state, memory, processed_memory, mask, not_finished, lengths)
+            if generator is not None and p > 0:
+                masks = self.prenet.draw_masks(b, p, generator, memory.device)
+            mel, gate, state, not_finished, lengths = run_step(
+                frame, p, threshold, state, memory, processed_memory, mask, not_finished, lengths, masks)
             mels.append(mel)
             gates.append(gate.squeeze(1))
             aligns.append(state.attention_weights)
@@ -155,18 +183,16 @@ class Decoder(nn.Module):
         return DecoderOutput(self._frames_to_mels(mels), torch.stack(gates, 1), torch.stack(aligns, 1),
                              lengths * r, truncated)
 
-    def _infer_step(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState, memory: torch.Tensor,
-                    processed_memory: torch.Tensor, mask: torch.Tensor, not_finished: torch.Tensor,
-                    lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor,
-                                                    torch.Tensor]:
+    def infer_step(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState,
+                   memory: torch.Tensor, processed_memory: torch.Tensor, mask: torch.Tensor,
+                   not_finished: torch.Tensor, lengths: torch.Tensor,
+                   prenet_masks: Sequence[torch.Tensor] | None = None
+                   ) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor, torch.Tensor]:
         """One free-running step: prenet, :meth:`step`, stop bookkeeping.
-        frame (B, n_mel * r) previous output; not_finished, lengths (B,) int32.
+        frame (B, n_mel * r) previous output; not_finished, lengths (B,) int32; prenet_masks as
+        :meth:`Prenet.draw_masks` (None: dropout from the global stream).
         Returns mel (B, n_mel * r), gate (B, 1), the new state, not_finished and lengths."""
-        mel, gate, state = self.step(self.prenet(frame, p), state, memory, processed_memory, mask)
+        mel, gate, state = self.step(self.prenet(frame, p, prenet_masks), state, memory, processed_memory, mask)
         # Same counting as NVIDIA: a step is counted while no stop has been predicted up to and including it.
         not_finished = not_finished * (torch.sigmoid(gate.squeeze(1)) <= threshold).to(torch.int32)
         return mel, gate, state, not_finished, lengths + not_finished
-
-
-def _mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
-    return torch.arange(max_len, device=lengths.device).unsqueeze(0) < lengths.unsqueeze(1)

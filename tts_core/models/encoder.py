@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .config import Tacotron2Config
-from .layers import ConvNorm
+from .layers import ConvNorm, sequence_mask
 
 
 class Encoder(nn.Module):
@@ -30,7 +30,7 @@ class Encoder(nn.Module):
         Padded positions are zeroed before every convolution, so a padded utterance in a batch gets exactly the
         result it gets alone (NVIDIA's encoder lets the padding embedding leak into the last positions).
         """
-        keep = (torch.arange(x.size(2), device=x.device)[None, :] < lengths.to(x.device)[:, None]).unsqueeze(1)
+        keep = sequence_mask(lengths.to(x.device), x.size(2)).unsqueeze(1)
         for conv in self.convolutions:
             x = F.dropout(F.relu(conv(x * keep)), self.p_dropout, self.training)
         x = x.transpose(1, 2)

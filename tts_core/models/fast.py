@@ -1,62 +1,40 @@
 """Inference fast paths that keep the reference architecture and weights.
 
-* :class:`FastDecoder` runs each decoder LSTM cell as one GEMM over ``[input, hidden]`` against the concatenated
+* :class:`FusedLSTMCell` runs a decoder LSTM cell as one GEMM over ``[input, hidden]`` against the concatenated
   ``[W_ih, W_hh]`` (one matrix product per cell and step instead of two, plus one bias add). In ``float32`` it gives
-  the eager numbers to rounding; in ``bfloat16`` only the two big GEMM weights are stored in bf16 (AMX / AVX512-BF16
-  on CPU), while the recurrent state, the gates' non-linearities, attention and projections stay in float32.
-  In ``int8`` the two weights are stored as int8 with one float scale per output row (weight-only quantization,
-  bf16 activations): at batch 1 a decoder step is a memory-bound matrix-vector product, so a quarter of the fp32
-  bytes makes it several times faster; everything else stays as in ``bfloat16``.
+  the eager numbers to rounding; in ``bfloat16`` only the GEMM weight is stored in bf16 (AMX / AVX512-BF16 on CPU),
+  while the recurrent state and the gates' non-linearities stay in float32. In ``int8`` the weight is stored as int8
+  with one float scale per output row (weight-only quantization, bf16 activations): at batch 1 a decoder step is a
+  memory-bound matrix-vector product, so a quarter of the fp32 bytes makes it several times faster.
+  :func:`fast_decoder` swaps these cells into a copy of the :class:`~.decoder.Decoder` (the step itself is the
+  decoder's own), and :class:`TracedSteps` runs its free-running steps as traced TorchScript graphs.
 * :class:`GemmWN` runs a WaveGlow coupling network as plain matrix products: each dilated kernel-3 convolution
   becomes one GEMM over the three shifted copies of its input stacked on the channel axis, the eight conditioning
   convolutions of a flow become one GEMM, and the in-layer and conditioning biases are added once. On CPU, bf16 GEMMs
   reach several times the throughput of bf16 dilated convolutions (AMX), which is what :func:`fast_waveglow` is for.
 
-Both return new modules and never modify the model they are given (it may be shared by other threads).
+All return new modules and never modify the model they are given (it may be shared by other threads).
 """
 from __future__ import annotations
 
 import copy
-import functools
 import threading
 import warnings
+from typing import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..hardware import int8_matmul_available
 from .decoder import Decoder, DecoderState
 from .tacotron2 import Tacotron2
-from .waveglow import WN, WaveGlow
-
-
-@functools.lru_cache(maxsize=1)
-def cpu_info() -> tuple[str, frozenset[str]]:
-    """(model name, feature flags) of this CPU from /proc/cpuinfo; ("", empty) where it cannot be read."""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
-            text = f.read()
-    except OSError:
-        return "", frozenset()
-    first_cpu = text.split("\n\n", 1)[0]
-    fields = dict(line.split(":", 1) for line in first_cpu.splitlines() if ":" in line)
-    fields = {k.strip(): v.strip() for k, v in fields.items()}
-    return fields.get("model name", ""), frozenset(fields.get("flags", "").split())
-
-
-def cpu_has_bf16() -> bool:
-    """True when this CPU runs bf16 matrix products natively (AVX512-BF16 or AMX), so bf16 is a speed-up."""
-    return bool(cpu_info()[1] & {"avx512_bf16", "amx_bf16"})
-
-
-def int8_matmul_available() -> bool:
-    """True when this PyTorch has the weight-only int8 matrix product the ``int8`` decoder uses."""
-    return hasattr(torch, "_weight_int8pack_mm")
-
+from .waveglow import WN, WaveGlow, fold_weight_norm
 
 # torch._weight_int8pack_mm's CPU kernel reads the reduction axis in blocks of 16: other widths give wrong numbers
 # (or crash), so the fused weight gets zero columns up to a multiple of 16 and the input is padded to match.
 _INT8_K_MULTIPLE = 16
+CELL_DTYPES = (torch.float32, torch.bfloat16, torch.int8)
 
 
 def quantize_rows_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,11 +52,14 @@ def quantize_rows_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor
     return q.contiguous(), scale_bf16
 
 
-class FusedLSTMWeights(nn.Module):
-    """``[W_ih, W_hh]`` of one LSTM cell as one matrix (float32, bfloat16 or per-row int8) plus the summed bias."""
+class FusedLSTMCell(nn.Module):
+    """Inference form of an ``nn.LSTMCell`` with the same call contract, ``(x, (h, c)) -> (h, c)``: ``[W_ih, W_hh]``
+    as one matrix (float32, bfloat16 or per-row int8) plus the summed bias. Weights are buffers: no training."""
 
     def __init__(self, cell: nn.LSTMCell, dtype: torch.dtype) -> None:
         super().__init__()
+        if dtype not in CELL_DTYPES:
+            raise ValueError(f"FusedLSTMCell supports float32, bfloat16 and int8, not {dtype}")
         weight = torch.cat((cell.weight_ih, cell.weight_hh), dim=1).detach()
         self.register_buffer("bias", (cell.bias_ih + cell.bias_hh).detach().float())
         self.pad = 0
@@ -93,7 +74,7 @@ class FusedLSTMWeights(nn.Module):
             self.register_buffer("weight", weight.to(dtype).contiguous())
             self.scale = None
 
-    def forward(self, xh: torch.Tensor) -> torch.Tensor:
+    def gates(self, xh: torch.Tensor) -> torch.Tensor:
         """(B, in + hidden) -> (B, 4 * hidden) float32 gate pre-activations, bias included."""
         if self.scale is not None:
             if self.pad:
@@ -105,117 +86,12 @@ class FusedLSTMWeights(nn.Module):
             return torch.mv(self.weight, xh[0]).unsqueeze(0).float() + self.bias
         return F.linear(xh, self.weight).float() + self.bias
 
-
-def _lstm_step(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, weights: FusedLSTMWeights
-               ) -> tuple[torch.Tensor, torch.Tensor]:
-    # Gate order i, f, g, o as in torch.nn.LSTMCell.
-    gates = weights(torch.cat((x, h), -1))
-    i, f, g, o = gates.chunk(4, dim=1)
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
-
-
-class FastDecoder(Decoder):
-    """A :class:`Decoder` for inference with fused LSTM GEMMs; shares every other layer with ``decoder``.
-
-    ``dtype``: ``torch.float32`` (same numbers as eager), ``torch.bfloat16`` or ``torch.int8`` (LSTM weights only).
-    """
-
-    def __init__(self, decoder: Decoder, dtype: torch.dtype = torch.float32) -> None:
-        nn.Module.__init__(self)  # not Decoder.__init__: the layers come from ``decoder``, not new ones
-        self.cfg = decoder.cfg
-        self.prenet = decoder.prenet
-        self.attention_layer = decoder.attention_layer
-        self.linear_projection = decoder.linear_projection
-        self.gate_layer = decoder.gate_layer
-        if dtype not in (torch.float32, torch.bfloat16, torch.int8):
-            raise ValueError(f"FastDecoder supports float32, bfloat16 and int8, not {dtype}")
-        self.attention_lstm = FusedLSTMWeights(decoder.attention_rnn, dtype)
-        self.decoder_lstm = FusedLSTMWeights(decoder.decoder_rnn, dtype)
-        self.eval()
-        self.traced = False
-        self._graphs: dict[tuple[bool, float, float], torch.jit.ScriptModule] = {}
-        self._graphs_lock = threading.Lock()
-
-    def trace_steps(self) -> "FastDecoder":
-        """Run each free-running step (prenet, :meth:`step`, stop bookkeeping) as a traced TorchScript graph.
-
-        At batch 1 a CPU decoder step is dozens of small operators around two matrix-vector products, and the Python
-        between them costs about as much as the arithmetic; a graph runs the same operators (the same numbers, the
-        same random draws) without it. Graphs are traced on first use for each (batch 1 or not, prenet dropout,
-        gate threshold) and share this module's tensors. CPU only (CUDA has its own loop); returns self.
-        """
-        self.traced = self.attention_lstm.bias.device.type == "cpu"
-        return self
-
-    def _graph(self, batch_one: bool, p: float, threshold: float) -> torch.jit.ScriptModule:
-        key = (batch_one, float(p), float(threshold))
-        graph = self._graphs.get(key)
-        if graph is not None:
-            return graph
-        with self._graphs_lock:
-            if key not in self._graphs:
-                self._graphs[key] = self._trace(*key)
-            return self._graphs[key]
-
-    def _trace(self, batch_one: bool, p: float, threshold: float) -> torch.jit.ScriptModule:
-        cfg, b, t_in = self.cfg, 1 if batch_one else 2, 8  # the bf16/fp32 cells branch on batch 1
-        # Tracing runs the step once on made-up inputs: keep the caller's random stream as it was.
-        with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.no_grad(), \
-                warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # torch.jit.trace's deprecation notice; the graph is checked in tests
-            memory = torch.randn(b, t_in, cfg.encoder_embedding_dim)
-            ones = torch.ones(b, dtype=torch.int32)
-            example = (torch.zeros(b, cfg.n_mel_channels * cfg.n_frames_per_step), *self.initial_state(memory),
-                       memory, self.attention_layer.memory_layer(memory), torch.zeros(b, t_in, dtype=torch.bool),
-                       ones, ones)
-            return torch.jit.trace(_FlatInferStep(self, p, threshold), example, check_trace=False)
-
-    def _infer_step(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState, memory: torch.Tensor,
-                    processed_memory: torch.Tensor, mask: torch.Tensor, not_finished: torch.Tensor,
-                    lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor,
-                                                    torch.Tensor]:
-        if not self.traced or torch.jit.is_tracing():
-            return super()._infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
-                                       lengths)
-        out = self._graph(frame.size(0) == 1, p, threshold)(frame, *state, memory, processed_memory, mask,
-                                                             not_finished, lengths)
-        return out[0], out[1], DecoderState(*out[2:9]), out[9], out[10]
-
-    def step(self, prenet_out: torch.Tensor, state: DecoderState, memory: torch.Tensor,
-             processed_memory: torch.Tensor, mask: torch.Tensor | None
-             ) -> tuple[torch.Tensor, torch.Tensor, DecoderState]:
-        """Same contract as :meth:`Decoder.step` (inference only: no dropout inside the decoder)."""
-        att_h, att_c = _lstm_step(torch.cat((prenet_out, state.attention_context), -1), state.attention_hidden,
-                                  state.attention_cell, self.attention_lstm)
-        weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)
-        context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask)
-        dec_h, dec_c = _lstm_step(torch.cat((att_h, context), -1), state.decoder_hidden, state.decoder_cell,
-                                  self.decoder_lstm)
-        hidden_context = torch.cat((dec_h, context), dim=1)
-        mel = self.linear_projection(hidden_context)
-        gate = self.gate_layer(hidden_context)
-        return mel, gate, DecoderState(att_h, att_c, dec_h, dec_c, weights, state.attention_weights_cum + weights,
-                                       context)
-
-    def forward(self, *args, **kwargs):  # type: ignore[override]
-        raise RuntimeError("FastDecoder is for inference; train with the eager Decoder")
-
-
-class _FlatInferStep(nn.Module):
-    """``Decoder._infer_step`` of a :class:`FastDecoder` with flat tensor arguments, the form ``torch.jit.trace``
-    takes; the prenet dropout and the gate threshold are constants of the graph."""
-
-    def __init__(self, decoder: FastDecoder, p: float, threshold: float) -> None:
-        super().__init__()
-        self.decoder, self.p, self.threshold = decoder, p, threshold
-
-    def forward(self, frame: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        state = DecoderState(*rest[:7])
-        memory, processed_memory, mask, not_finished, lengths = rest[7:]
-        mel, gate, new, not_finished, lengths = Decoder._infer_step(
-            self.decoder, frame, self.p, self.threshold, state, memory, processed_memory, mask, not_finished, lengths)
-        return (mel, gate, *new, not_finished, lengths)
+    def forward(self, x: torch.Tensor, hc: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        h, c = hc
+        # Gate order i, f, g, o as in torch.nn.LSTMCell.
+        i, f, g, o = self.gates(torch.cat((x, h), -1)).chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        return torch.sigmoid(o) * torch.tanh(c), c
 
 
 def _shallow_module_copy(module: nn.Module) -> nn.Module:
@@ -227,14 +103,90 @@ def _shallow_module_copy(module: nn.Module) -> nn.Module:
     return new
 
 
+def fast_decoder(decoder: Decoder, dtype: torch.dtype = torch.float32, trace: bool = True) -> Decoder:
+    """A copy of ``decoder`` for inference whose two LSTM cells are :class:`FusedLSTMCell` in ``dtype`` and whose
+    free-running steps run as traced graphs (CPU, unless ``trace`` is False); every other layer is shared."""
+    new = _shallow_module_copy(decoder)
+    new.attention_rnn = FusedLSTMCell(decoder.attention_rnn, dtype)
+    new.decoder_rnn = FusedLSTMCell(decoder.decoder_rnn, dtype)
+    new.step_runner = None
+    new.eval()
+    if trace and new.attention_rnn.bias.device.type == "cpu":
+        new.step_runner = TracedSteps(new)
+    return new
+
+
 def fast_tacotron2(model: Tacotron2, dtype: torch.dtype = torch.float32, trace: bool = True) -> Tacotron2:
-    """``model`` with a :class:`FastDecoder` (whose steps run as traced graphs on CPU unless ``trace`` is False);
-    the encoder and postnet are shared, ``model`` itself is unchanged."""
+    """``model`` with a :func:`fast_decoder`; the encoder and postnet are shared, ``model`` itself is unchanged."""
     new = _shallow_module_copy(model)
-    new.decoder = FastDecoder(model.decoder, dtype)
-    if trace:
-        new.decoder.trace_steps()
+    new.decoder = fast_decoder(model.decoder, dtype, trace)
     return new.eval()
+
+
+class TracedSteps:
+    """:meth:`Decoder.infer_step` of one decoder as traced TorchScript graphs, with the same contract.
+
+    At batch 1 a CPU decoder step is dozens of small operators around two matrix-vector products, and the Python
+    between them costs about as much as the arithmetic; a graph runs the same operators (the same numbers, the same
+    random draws) without it. A graph is traced on first use for each (batch 1 or not, prenet dropout, gate
+    threshold, dropout masks given or drawn) and shares the decoder's tensors. Thread-safe.
+    """
+
+    def __init__(self, decoder: Decoder) -> None:
+        self.decoder = decoder
+        self.graphs: dict[tuple[bool, float, float, bool], torch.jit.ScriptModule] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, frame: torch.Tensor, p: float, threshold: float, state: DecoderState, memory: torch.Tensor,
+                 processed_memory: torch.Tensor, mask: torch.Tensor, not_finished: torch.Tensor,
+                 lengths: torch.Tensor, prenet_masks: Sequence[torch.Tensor] | None = None
+                 ) -> tuple[torch.Tensor, torch.Tensor, DecoderState, torch.Tensor, torch.Tensor]:
+        graph = self._graph(frame.size(0) == 1, p, threshold, prenet_masks is not None)
+        out = graph(frame, *state, memory, processed_memory, mask, not_finished, lengths, *(prenet_masks or ()))
+        return out[0], out[1], DecoderState(*out[2:9]), out[9], out[10]
+
+    def _graph(self, batch_one: bool, p: float, threshold: float, with_masks: bool) -> torch.jit.ScriptModule:
+        key = (batch_one, float(p), float(threshold), with_masks)
+        graph = self.graphs.get(key)
+        if graph is not None:
+            return graph
+        with self._lock:
+            if key not in self.graphs:
+                self.graphs[key] = self._trace(*key)
+            return self.graphs[key]
+
+    def _trace(self, batch_one: bool, p: float, threshold: float, with_masks: bool) -> torch.jit.ScriptModule:
+        decoder = self.decoder
+        cfg, b, t_in = decoder.cfg, 1 if batch_one else 2, 8  # the bf16/fp32 cells branch on batch 1
+        # Tracing runs the step once on made-up inputs: keep the caller's random stream as it was.
+        with torch.random.fork_rng(devices=[]), torch.inference_mode(False), torch.no_grad(), \
+                warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch.jit.trace's deprecation notice; the graph is checked in tests
+            memory = torch.randn(b, t_in, cfg.encoder_embedding_dim)
+            ones = torch.ones(b, dtype=torch.int32)
+            masks = [torch.ones(b, layer.linear_layer.out_features) for layer in decoder.prenet.layers] \
+                if with_masks else []
+            example = (torch.zeros(b, cfg.n_mel_channels * cfg.n_frames_per_step), *decoder.initial_state(memory),
+                       memory, decoder.attention_layer.memory_layer(memory), torch.zeros(b, t_in, dtype=torch.bool),
+                       ones, ones, *masks)
+            return torch.jit.trace(_FlatInferStep(decoder, p, threshold, len(masks)), example, check_trace=False)
+
+
+class _FlatInferStep(nn.Module):
+    """:meth:`Decoder.infer_step` with flat tensor arguments, the form ``torch.jit.trace`` takes; the prenet dropout
+    and the gate threshold are constants of the graph, the last ``n_masks`` arguments the prenet's masks."""
+
+    def __init__(self, decoder: Decoder, p: float, threshold: float, n_masks: int) -> None:
+        super().__init__()
+        self.decoder, self.p, self.threshold, self.n_masks = decoder, p, threshold, n_masks
+
+    def forward(self, frame: torch.Tensor, *rest: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        state = DecoderState(*rest[:7])
+        memory, processed_memory, mask, not_finished, lengths = rest[7:12]
+        masks = list(rest[12:]) if self.n_masks else None
+        mel, gate, new, not_finished, lengths = self.decoder.infer_step(
+            frame, self.p, self.threshold, state, memory, processed_memory, mask, not_finished, lengths, masks)
+        return (mel, gate, *new, not_finished, lengths)
 
 
 class GemmWN(nn.Module):
@@ -309,8 +261,6 @@ def fast_waveglow(model: WaveGlow, dtype: torch.dtype = torch.bfloat16) -> WaveG
 
     The upsampler, the coupling arithmetic and the invertible convolutions keep float32.
     """
-    from ..checkpoints import fold_weight_norm  # local: checkpoints imports this package
-
     state = fold_weight_norm(model.state_dict())
     new = WaveGlow(model.cfg, weight_norm=False)
     new.load_state_dict(state, strict=True)

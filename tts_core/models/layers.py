@@ -36,8 +36,6 @@ class ConvNorm(nn.Module):
         return self.conv(x)
 
 
-def lengths_to_mask(lengths: torch.Tensor, max_len: int | None = None) -> torch.Tensor:
-    """(B,) lengths -> (B, max_len) bool mask, True on valid positions."""
-    max_len = int(lengths.max().item()) if max_len is None else max_len
-    ids = torch.arange(max_len, device=lengths.device)
-    return ids.unsqueeze(0) < lengths.unsqueeze(1)
+def sequence_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    """(B,) lengths -> (B, max_len) bool mask, True on the valid positions (the one mask helper of the package)."""
+    return torch.arange(max_len, device=lengths.device)[None, :] < lengths[:, None]

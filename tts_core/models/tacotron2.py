@@ -10,6 +10,7 @@ from torch import nn
 from .config import Tacotron2Config
 from .decoder import Decoder
 from .encoder import Encoder
+from .layers import sequence_mask
 from .postnet import Postnet
 
 
@@ -27,7 +28,6 @@ class Tacotron2(nn.Module):
         super().__init__()
         cfg = cfg or Tacotron2Config()
         self.cfg = cfg
-        self.max_decoder_steps = cfg.max_decoder_steps  # settable per instance, as in NVIDIA's code
         self.embedding = nn.Embedding(cfg.n_symbols, cfg.symbols_embedding_dim)
         bound = math.sqrt(3.0) * math.sqrt(2.0 / (cfg.n_symbols + cfg.symbols_embedding_dim))
         nn.init.uniform_(self.embedding.weight, -bound, bound)
@@ -51,7 +51,7 @@ class Tacotron2(nn.Module):
         mel_post = dec.mel_outputs + self.postnet(dec.mel_outputs)
         mel, gates = dec.mel_outputs, dec.gate_outputs
         if self.cfg.mask_padding and target_lengths is not None:
-            frame_mask = torch.arange(mel.size(2), device=mel.device)[None, :] >= target_lengths[:, None]
+            frame_mask = ~sequence_mask(target_lengths, mel.size(2))
             mel = mel.masked_fill(frame_mask[:, None, :], 0.0)
             mel_post = mel_post.masked_fill(frame_mask[:, None, :], 0.0)
             r = self.cfg.n_frames_per_step
@@ -62,23 +62,26 @@ class Tacotron2(nn.Module):
     @torch.no_grad()
     def infer_full(self, sequences: torch.Tensor, lengths: torch.Tensor, max_decoder_steps: int | None = None,
                    gate_threshold: float | None = None, prenet_dropout: float | None = None,
-                   stop_check_every: int = 1) -> TacotronOutput:
-        """Free-running synthesis for a padded batch; reports per-utterance truncation."""
+                   stop_check_every: int = 1, generator: torch.Generator | None = None) -> TacotronOutput:
+        """Free-running synthesis for a padded batch; reports per-utterance truncation.
+
+        Options left as None come from the model's config (``max_decoder_steps``, ``gate_threshold``,
+        ``prenet_dropout``); ``generator`` draws the prenet dropout masks (see :meth:`Decoder.infer`)."""
         memory = self.encode(sequences, lengths)
-        steps = self.max_decoder_steps if max_decoder_steps is None else max_decoder_steps
-        dec = self.decoder.infer(memory, lengths, steps, gate_threshold, prenet_dropout, stop_check_every)
+        dec = self.decoder.infer(memory, lengths, max_decoder_steps, gate_threshold, prenet_dropout,
+                                 stop_check_every, generator)
         mel = dec.mel_outputs
         if mel.size(0) > 1:
             # Frames decoded after an utterance's stop step are not part of it: hide them from the postnet so
             # each utterance's output does not depend on its batch neighbours.
             r = self.cfg.n_frames_per_step
             valid = torch.where(dec.truncated, mel.size(2), dec.mel_lengths + r)
-            mel = mel * (torch.arange(mel.size(2), device=mel.device)[None, :] < valid[:, None]).unsqueeze(1)
+            mel = mel * sequence_mask(valid, mel.size(2)).unsqueeze(1)
         mel_post = mel + self.postnet(mel)
         return TacotronOutput(mel, mel_post, dec.gate_outputs, dec.alignments, dec.mel_lengths, dec.truncated)
 
-    def infer(self, sequences: torch.Tensor, lengths: torch.Tensor
+    def infer(self, sequences: torch.Tensor, lengths: torch.Tensor, max_decoder_steps: int | None = None
               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """NVIDIA-compatible: returns (mel_outputs_postnet, mel_lengths, alignments)."""
-        out = self.infer_full(sequences, lengths)
+        out = self.infer_full(sequences, lengths, max_decoder_steps)
         return out.mel_outputs_postnet, out.mel_lengths, out.alignments

@@ -24,6 +24,21 @@ def _weight_norm(module: nn.Module) -> nn.Module:
         return nn.utils.weight_norm(module, name="weight")
 
 
+def fold_weight_norm(sd: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Replace ``X.weight_g`` / ``X.weight_v`` pairs by ``X.weight = g * v / ||v||`` (norm over all but dim 0)."""
+    out = {}
+    for key, value in sd.items():
+        if key.endswith(".weight_g"):
+            base = key[: -len("_g")]
+            v = sd[base + "_v"].float()
+            g = value.float()
+            norm = v.flatten(1).norm(dim=1).view(-1, *([1] * (v.dim() - 1)))
+            out[base] = (v * (g / norm)).to(sd[base + "_v"].dtype)
+        elif not key.endswith(".weight_v"):
+            out[key] = value
+    return out
+
+
 def gated_activation(in_act: torch.Tensor, cond: torch.Tensor, n_channels: int) -> torch.Tensor:
     acts = in_act + cond
     return torch.tanh(acts[:, :n_channels]) * torch.sigmoid(acts[:, n_channels:])
@@ -57,9 +72,6 @@ class Invertible1x1Conv(nn.Module):
             inv = torch.linalg.inv(w.detach().squeeze(2).float()).unsqueeze(2)
             self._inverse = inv
         return inv
-
-    def reset_inverse(self) -> None:
-        self._inverse = None
 
     def infer(self, z: torch.Tensor) -> torch.Tensor:
         """Inverse direction, computed in float32 whatever the input precision (also under autocast)."""

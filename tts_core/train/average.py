@@ -15,10 +15,9 @@ from typing import Any
 
 import torch
 
-from ..checkpoints import read_checkpoint
+from ..checkpoints import read_training_checkpoint, write_tacotron2
 from ..models import Tacotron2
 from ..models.config import Tacotron2Config
-from .trainer import CHECKPOINT_FORMAT
 
 
 def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -44,31 +43,20 @@ def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]]) -> dict[str,
 
 def average_checkpoints(paths: list[pathlib.Path], out: pathlib.Path) -> dict[str, Any]:
     """Write the average of ``paths`` (training or exported checkpoints of one network) to ``out``; the metadata
-    (config, audio, text front end, iteration) is the last one's. Returns the written payload."""
-    ckpts = [read_checkpoint(p) for p in paths]
+    (config, audio, text front end, iteration) is the last one's. Returns the written checkpoint as read back."""
+    ckpts = [read_training_checkpoint(p) for p in paths]
     for path, ckpt in zip(paths, ckpts):
-        if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "config" not in ckpt:
-            raise ValueError(f"{path} is not a tts_core Tacotron2 checkpoint")
         if ckpt["config"] != ckpts[0]["config"]:
             raise ValueError(f"{path} has another model configuration than {paths[0]}")
     state = average_state_dicts([c["state_dict"] for c in ckpts])
     Tacotron2(Tacotron2Config.from_dict(ckpts[-1]["config"])).load_state_dict(
         {k: v.float() if v.is_floating_point() else v for k, v in state.items()})  # fails loudly on a mismatch
     last = ckpts[-1]
-    payload = {
-        "format": last.get("format", CHECKPOINT_FORMAT),
-        "state_dict": state,
-        "config": last["config"],
-        "audio_config": last["audio_config"],
-        "text_frontend": last["text_frontend"],
-        "iteration": last.get("iteration"),
-        "averaged_iterations": [c.get("iteration") for c in ckpts],
-    }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(out.suffix + ".tmp")
-    torch.save(payload, tmp)
-    tmp.replace(out)
-    return payload
+    iterations = [c.get("iteration") for c in ckpts]
+    write_tacotron2(out, state_dict=state, config=last["config"], audio_config=last["audio_config"],
+                    text_frontend=last["text_frontend"], iteration=last.get("iteration"),
+                    averaged_iterations=iterations)
+    return read_training_checkpoint(out)
 
 
 def main(argv: list[str] | None = None) -> None:

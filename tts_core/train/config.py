@@ -1,4 +1,8 @@
-"""Training configuration: one frozen dataclass, read from a JSON file."""
+"""Training configuration: one frozen dataclass, read from a JSON file.
+
+A file may name another with ``"extends": "other.json"`` (relative to itself): it then states only what differs.
+Its ``model`` block is merged key by key over the other's; every other key replaces the other's value.
+"""
 from __future__ import annotations
 
 import dataclasses
@@ -34,8 +38,7 @@ class TrainConfig:
     keep_every: int = 2_000  # also keep checkpoint_<step>.pt at these multiples
     griffin_lim_iters: int = 60
     threads: int | None = None
-    # CPU autocast to bfloat16: true, false, or "auto" (on where the CPU has native bf16, AVX512-BF16 or AMX;
-    # elsewhere bf16 is emulated and a step is slower than in fp32).
+    # CPU autocast to bfloat16: true, false, or "auto" (tts_core.precision.training_uses_bf16 decides).
     bf16: bool | str = False
     seed: int = 1234
 
@@ -52,14 +55,6 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"unknown model options: {sorted(unknown)}")
 
-    def use_bf16(self) -> bool:
-        """Whether training autocasts to bf16 on this machine."""
-        if self.bf16 == "auto":
-            from ..models.fast import cpu_has_bf16
-
-            return cpu_has_bf16()
-        return bool(self.bf16)
-
     def model_config(self) -> Tacotron2Config:
         return Tacotron2Config.from_dict(self.model)
 
@@ -69,10 +64,24 @@ class TrainConfig:
 
     @classmethod
     def load(cls, path: str | pathlib.Path, **overrides: Any) -> "TrainConfig":
-        data = json.loads(pathlib.Path(path).read_text())
+        data = read_config_file(path)
         data.update({k: v for k, v in overrides.items() if v is not None})
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(data) - names
         if unknown:
             raise ValueError(f"unknown training options: {sorted(unknown)}")
         return cls(**data)
+
+
+def read_config_file(path: str | pathlib.Path, _seen: tuple[pathlib.Path, ...] = ()) -> dict[str, Any]:
+    """A config file's options with its ``extends`` chain resolved (see the module docstring)."""
+    path = pathlib.Path(path).resolve()
+    if path in _seen:
+        raise ValueError(f"training configs extend each other in a loop: {' -> '.join(p.name for p in _seen)}")
+    data = json.loads(path.read_text())
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    base = read_config_file(path.parent / parent, (*_seen, path))
+    model = {**base.get("model", {}), **data.get("model", {})}
+    return {**base, **data, "model": model}

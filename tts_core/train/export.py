@@ -9,37 +9,22 @@ file; the result loads with :func:`tts_core.checkpoints.load_tacotron2` like any
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 
-import torch
-
-from ..checkpoints import read_checkpoint
+from ..checkpoints import read_training_checkpoint, write_tacotron2
 
 
 def export(checkpoint: pathlib.Path, out: pathlib.Path, voice: str, max_decoder_steps: int | None = None,
            model_card: pathlib.Path | None = None) -> int:
-    ckpt = read_checkpoint(checkpoint)
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in ckpt["state_dict"].items()}
+    """Write the inference checkpoint of ``checkpoint`` to ``out``; returns its size in bytes."""
+    ckpt = read_training_checkpoint(checkpoint)
     config = dict(ckpt["config"])
     if max_decoder_steps:
         config["max_decoder_steps"] = max_decoder_steps
-    payload = {
-        "format": ckpt.get("format", "tts_core.tacotron2/1"),
-        "state_dict": state,
-        "config": config,
-        "audio_config": ckpt["audio_config"],
-        "text_frontend": ckpt["text_frontend"],
-        "iteration": ckpt.get("iteration"),
-        "voice": voice,
-    }
-    if model_card and model_card.exists():
-        payload["model_card"] = model_card.read_text(encoding="utf-8")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, out)
-    return out.stat().st_size
+    card = model_card.read_text(encoding="utf-8") if model_card and model_card.exists() else None
+    return write_tacotron2(out, state_dict=ckpt["state_dict"], config=config, audio_config=ckpt["audio_config"],
+                           text_frontend=ckpt["text_frontend"], iteration=ckpt.get("iteration"), half=True,
+                           model_card=card, voice=voice)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from ..models.layers import sequence_mask
 from ..models.tacotron2 import TacotronOutput
 from .data import Batch
 
@@ -25,8 +26,7 @@ def guided_attention_weights(text_lengths: torch.Tensor, step_lengths: torch.Ten
     n = torch.arange(t_in, device=text_lengths.device)[None, None, :] / text_lengths[:, None, None]
     t = torch.arange(t_steps, device=text_lengths.device)[None, :, None] / step_lengths[:, None, None]
     w = 1.0 - torch.exp(-((n - t) ** 2) / (2 * g * g))
-    valid = (torch.arange(t_in, device=w.device)[None, None, :] < text_lengths[:, None, None]) & \
-            (torch.arange(t_steps, device=w.device)[None, :, None] < step_lengths[:, None, None])
+    valid = sequence_mask(text_lengths, t_in)[:, None, :] & sequence_mask(step_lengths, t_steps)[:, :, None]
     return w * valid
 
 
@@ -43,7 +43,7 @@ def tacotron2_loss(out: TacotronOutput, batch: Batch, n_frames_per_step: int, ga
     if mel_loss not in MEL_LOSSES:
         raise ValueError(f"mel_loss must be one of {MEL_LOSSES}, not {mel_loss!r}")
     frames = batch.mels.size(2)
-    frame_mask = (torch.arange(frames, device=batch.mels.device)[None, :] < batch.mel_lengths[:, None])
+    frame_mask = sequence_mask(batch.mel_lengths, frames)
     mask = frame_mask[:, None, :].expand_as(batch.mels).float()
     denom = mask.sum().clamp(min=1)
 
@@ -60,7 +60,7 @@ def tacotron2_loss(out: TacotronOutput, batch: Batch, n_frames_per_step: int, ga
     post = distance(out.mel_outputs_postnet)
     r = n_frames_per_step
     step_lengths = (batch.mel_lengths + r - 1) // r
-    step_mask = (torch.arange(batch.gates.size(1), device=batch.gates.device)[None, :] < step_lengths[:, None])
+    step_mask = sequence_mask(step_lengths, batch.gates.size(1))
     gate = F.binary_cross_entropy_with_logits(
         out.gate_outputs[step_mask], batch.gates[step_mask],
         pos_weight=torch.tensor(gate_pos_weight, device=batch.gates.device))

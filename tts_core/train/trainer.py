@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import pathlib
 import shutil
 import signal
@@ -14,37 +13,14 @@ from typing import Any
 import torch
 
 from ..audio import TacotronSTFT, griffin_lim, to_pcm16, write_wav
+from ..checkpoints import read_tacotron2, read_training_checkpoint, write_tacotron2
 from ..models import AudioConfig, Tacotron2
+from ..precision import training_uses_bf16
 from . import plots
 from .config import TrainConfig
 from .data import BucketBatchSampler, Utterance, collate, load_split
 from .loss import tacotron2_loss
 from .reduction import change_reduction_factor
-
-CHECKPOINT_FORMAT = "tts_core.tacotron2/1"
-
-
-def save_checkpoint(path: pathlib.Path, model: Tacotron2, optimizer: torch.optim.Optimizer | None, step: int,
-                    train_cfg: TrainConfig | None, audio_cfg: AudioConfig, text_frontend: str,
-                    extra: dict[str, Any] | None = None) -> None:
-    """Atomically write a checkpoint that :func:`tts_core.checkpoints.load_tacotron2` reads."""
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "state_dict": model.state_dict(),
-        "config": model.cfg.to_dict(),
-        "audio_config": dataclasses.asdict(audio_cfg),
-        "text_frontend": text_frontend,
-        "iteration": step,
-    }
-    if optimizer is not None:
-        payload["optimizer"] = optimizer.state_dict()
-    if train_cfg is not None:
-        payload["train_config"] = dataclasses.asdict(train_cfg)
-    payload.update(extra or {})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
 
 
 class Trainer:
@@ -64,7 +40,7 @@ class Trainer:
         self.model = Tacotron2(cfg.model_config())
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.learning_rate,
                                           weight_decay=cfg.weight_decay)
-        self.bf16 = cfg.use_bf16()
+        self.bf16 = training_uses_bf16(cfg.bf16)
         print(f"training precision: {'bf16 autocast' if self.bf16 else 'fp32'}", flush=True)
         self.step = 0
         self.history: list[dict[str, float]] = []
@@ -83,7 +59,7 @@ class Trainer:
         if not existing:
             return False
         # Each file is read once; the newer of the work-tree and backup copies wins.
-        ckpt, path = max(((torch.load(p, map_location="cpu", weights_only=False), p) for p in existing),
+        ckpt, path = max(((read_training_checkpoint(p), p) for p in existing),
                          key=lambda loaded: loaded[0]["iteration"])
         self.model.load_state_dict(ckpt["state_dict"])
         self.optimizer.load_state_dict(ckpt["optimizer"])
@@ -101,8 +77,6 @@ class Trainer:
 
         A checkpoint with another number of frames per step is carried over (:mod:`.reduction`); any other
         difference in the network is an error."""
-        from ..checkpoints import read_tacotron2
-
         loaded = read_tacotron2(path)
         theirs, ours = loaded.model.state_dict(), self.model.state_dict()
         old_r, new_r = loaded.model.n_frames_per_step, self.model.n_frames_per_step
@@ -115,8 +89,9 @@ class Trainer:
         print(f"initialized from {path} (step {self.step}{changed})", flush=True)
 
     def save(self) -> None:
-        save_checkpoint(self.latest, self.model, self.optimizer, self.step, self.cfg, self.audio_cfg,
-                        self.text_frontend)
+        write_tacotron2(self.latest, state_dict=self.model.state_dict(), config=self.model.cfg,
+                        audio_config=self.audio_cfg, text_frontend=self.text_frontend, iteration=self.step,
+                        optimizer=self.optimizer.state_dict(), train_config=dataclasses.asdict(self.cfg))
         if self.cfg.keep_every and self.step % self.cfg.keep_every == 0:
             shutil.copyfile(self.latest, self.out / f"checkpoint_{self.step}.pt")
         if self.cfg.backup_dir:

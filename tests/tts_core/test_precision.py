@@ -1,0 +1,56 @@
+import pytest
+import torch
+
+from tts_core import precision
+from tts_core.models.fast import FusedLSTMCell, GemmWN
+from tts_core.precision import PrecisionError, prepare_models, resolve_precision
+
+from .factories import tiny_tacotron, tiny_waveglow
+
+
+@pytest.mark.parametrize("bf16, expected", [(True, "int8"), (False, "fp32")])
+def test_auto_on_cpu_follows_the_cpu_features(monkeypatch, bf16, expected):
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: bf16)  # CPU features: the one thing faked here
+    assert resolve_precision("auto", "cpu") == expected
+
+
+def test_auto_on_cuda_is_fp16_and_explicit_precisions_resolve_to_themselves():
+    assert resolve_precision("auto", "cuda") == "fp16"  # resolving touches no device
+    for name in ("eager", "fp32", "bf16", "int8"):
+        assert resolve_precision(name, "cpu") == name
+
+
+@pytest.mark.parametrize("name, device, message", [("int4", "cpu", "unknown precision"),
+                                                   ("fp16", "cpu", "needs CUDA"), ("int8", "cuda", "CPU path")])
+def test_unknown_or_unavailable_precisions_are_refused(name, device, message):
+    with pytest.raises(PrecisionError, match=message):
+        resolve_precision(name, device)
+
+
+@pytest.mark.parametrize("name", ["eager", "fp32", "bf16", "int8"])
+def test_prepare_returns_the_precisions_modules_and_never_changes_the_given_ones(name):
+    taco, wg = tiny_tacotron(), tiny_waveglow(weight_norm=False)
+    before = {k: v.clone() for k, v in [*taco.state_dict().items(), *wg.state_dict().items()]}
+    prepared = prepare_models(taco, wg, name, "cpu")
+    assert prepared.precision == name
+    fused = isinstance(prepared.tacotron2.decoder.attention_rnn, FusedLSTMCell)
+    assert fused == (name != "eager")
+    assert isinstance(prepared.waveglow.WN[0], GemmWN) == (name in ("bf16", "int8"))
+    if name == "eager":
+        assert prepared.tacotron2 is taco and prepared.waveglow is wg
+    after = {k: v for k, v in [*taco.state_dict().items(), *wg.state_dict().items()]}
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    assert isinstance(taco.decoder.attention_rnn, torch.nn.LSTMCell)
+
+
+def test_prepared_context_is_inference_mode():
+    prepared = prepare_models(tiny_tacotron(), None, "fp32", "cpu")
+    with prepared.context():
+        assert torch.is_inference_mode_enabled()
+
+
+@pytest.mark.parametrize("setting, has_bf16, expected", [("auto", True, True), ("auto", False, False),
+                                                         (True, False, True), (False, True, False)])
+def test_training_bf16_setting(monkeypatch, setting, has_bf16, expected):
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: has_bf16)
+    assert precision.training_uses_bf16(setting) is expected

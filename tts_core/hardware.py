@@ -1,0 +1,35 @@
+"""What this machine's CPU and PyTorch can do, read once: the facts the precision policy (:mod:`.precision`) and
+training's ``bf16: "auto"`` decide on."""
+from __future__ import annotations
+
+import functools
+
+import torch
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_info() -> tuple[str, frozenset[str]]:
+    """(model name, feature flags) of this CPU from /proc/cpuinfo; ("", empty) where it cannot be read."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="ignore") as f:
+            text = f.read()
+    except OSError:
+        return "", frozenset()
+    first_cpu = text.split("\n\n", 1)[0]
+    fields = dict(line.split(":", 1) for line in first_cpu.splitlines() if ":" in line)
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    return fields.get("model name", ""), frozenset(fields.get("flags", "").split())
+
+
+def cpu_has_bf16() -> bool:
+    """True when this CPU runs bf16 matrix products natively (AVX512-BF16 or AMX), so bf16 is a speed-up."""
+    return bool(cpu_info()[1] & {"avx512_bf16", "amx_bf16"})
+
+
+def cpu_has_amx() -> bool:
+    return "amx_bf16" in cpu_info()[1]
+
+
+def int8_matmul_available() -> bool:
+    """True when this PyTorch has the weight-only int8 matrix product the ``int8`` decoder uses."""
+    return hasattr(torch, "_weight_int8pack_mm")

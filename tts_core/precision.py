@@ -1,0 +1,97 @@
+"""The precision policy, in one place: what each precision means, which one ``auto`` picks on a device, and how
+the models are prepared for it. The handler, the benchmark and training all ask here, so the benchmark measures
+exactly the paths the service serves.
+
+| precision | Tacotron2 | WaveGlow | where |
+| --- | --- | --- | --- |
+| ``eager`` | the reference modules untouched | reference | anywhere |
+| ``fp32`` | fused LSTM cells, traced steps: the eager numbers to rounding | reference | anywhere |
+| ``bf16`` | bf16 LSTM weights | WN as bf16 GEMMs (:class:`~.models.fast.GemmWN`) | CPU with AVX512-BF16/AMX |
+| ``int8`` | per-row int8 LSTM weights (bf16 activations) | as ``bf16`` | CPU (this PyTorch's int8 matmul) |
+| ``fp16`` | CUDA autocast | WN in float16, invertible convolutions in float32 | CUDA |
+
+``auto``: ``fp16`` on CUDA; on CPU ``int8`` where bf16 is native (AVX512-BF16 or AMX), else ``fp32``.
+"""
+from __future__ import annotations
+
+import contextlib
+import copy
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from .hardware import cpu_has_bf16, int8_matmul_available
+from .models import Tacotron2, WaveGlow
+from .models.fast import fast_tacotron2, fast_waveglow
+
+PRECISIONS = ("auto", "eager", "fp32", "bf16", "int8", "fp16")
+_DECODER_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.int8}
+
+
+class PrecisionError(ValueError):
+    """The precision is unknown or cannot run on this device."""
+
+
+def resolve_precision(requested: str, device: torch.device | str) -> str:
+    """The concrete precision (never ``auto``) that ``requested`` means on ``device``; raises PrecisionError."""
+    device = torch.device(device)
+    if requested not in PRECISIONS:
+        raise PrecisionError(f"unknown precision '{requested}'; choose one of {', '.join(PRECISIONS)}")
+    if requested == "auto":
+        if device.type == "cuda":
+            return "fp16"
+        if not cpu_has_bf16():
+            return "fp32"
+        return "int8" if int8_matmul_available() else "bf16"
+    if requested == "fp16" and device.type != "cuda":
+        raise PrecisionError("precision fp16 needs CUDA; use bf16 or fp32 on CPU")
+    if requested == "int8" and (device.type != "cpu" or not int8_matmul_available()):
+        raise PrecisionError("precision int8 is a CPU path of this PyTorch; use fp16 on CUDA")
+    return requested
+
+
+@dataclass(frozen=True)
+class PreparedModels:
+    """The models as they run in one precision; :meth:`context` wraps every call into them."""
+
+    precision: str
+    tacotron2: Tacotron2
+    waveglow: WaveGlow | None
+    device: torch.device
+
+    @contextlib.contextmanager
+    def context(self) -> Iterator[None]:
+        """Inference mode, and CUDA autocast for ``fp16``."""
+        with torch.inference_mode():
+            if self.precision == "fp16":
+                with torch.autocast("cuda", dtype=torch.float16):
+                    yield
+            else:
+                yield
+
+
+def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: str,
+                   device: torch.device | str) -> PreparedModels:
+    """Resolve ``precision`` on ``device`` and return the models that run it. The given models are never changed
+    (they may be shared, e.g. the benchmark's eager reference); the weights on disk are never touched."""
+    device = torch.device(device)
+    precision = resolve_precision(precision, device)
+    if precision in _DECODER_DTYPES:
+        tacotron2 = fast_tacotron2(tacotron2, _DECODER_DTYPES[precision])
+    if waveglow is not None and precision in ("bf16", "int8"):
+        waveglow = fast_waveglow(waveglow, torch.bfloat16)  # WN as bf16 GEMMs (AMX)
+    elif waveglow is not None and precision == "fp16":
+        waveglow = copy.deepcopy(waveglow).set_wn_dtype(torch.float16)  # cuDNN convolutions in half precision
+    if waveglow is not None:
+        for conv in waveglow.convinv:
+            conv.inverse_weight()  # computed once now, not inside the first request
+    return PreparedModels(precision, tacotron2, waveglow, device)
+
+
+def training_uses_bf16(setting: bool | str) -> bool:
+    """Training's ``bf16`` option: true, false, or ``"auto"`` (on where the CPU has native bf16; elsewhere bf16 is
+    emulated and a step is slower than in fp32)."""
+    if setting == "auto":
+        return cpu_has_bf16()
+    return bool(setting)
