@@ -1,4 +1,8 @@
-"""Gunicorn settings, from the environment; the same file runs in Docker and natively (scripts/run.sh, tests)."""
+"""Gunicorn settings, from the environment; the same file runs in Docker and natively (scripts/run.sh, tests).
+
+Only Gunicorn's own options are read here; what the TTS service does in a worker comes from Django's settings
+(``settings.TTS``), which the worker hook below reads.
+"""
 from __future__ import annotations
 
 import os
@@ -12,7 +16,7 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", 2)
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 4)
-# A request may synthesize up to TTS_MAX_TEXT_LENGTH characters; size the timeout to the slowest allowed request
+# A request may synthesize up to TTS_MAX_TEXT_LENGTH characters (settings.TTS); size the timeout to the slowest allowed request
 # on the slowest supported device (CPU). Nginx's proxy timeouts are aligned with it.
 timeout = _int("GUNICORN_TIMEOUT", 300)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
@@ -34,20 +38,9 @@ access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 
-def post_fork(server, worker):  # noqa: ARG001 - gunicorn hook signature
-    threads_per_worker = os.environ.get("TTS_TORCH_THREADS")
-    if threads_per_worker:
-        import torch
+def post_worker_init(worker):  # noqa: ARG001 - gunicorn hook signature
+    """In each worker after the fork (CUDA-safe), once Django is set up: the TTS block's per-process settings
+    (torch threads, loading the models at start-up so the first request is fast)."""
+    from API import engine
 
-        torch.set_num_threads(int(threads_per_worker))
-
-
-def post_worker_init(worker):
-    """Load the models in each worker after the fork (CUDA-safe) when asked to, so the first request is fast."""
-    if os.environ.get("TTS_LOAD_AT_STARTUP", "0").lower() in ("1", "true", "yes", "on"):
-        from API import engine
-
-        try:
-            engine.get_handler()
-        except Exception as exc:  # readiness reports it; the worker still serves health checks
-            worker.log.error("TTS models failed to load: %s", exc)
+    engine.process_started()

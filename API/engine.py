@@ -1,9 +1,11 @@
-"""One TacotronHandler per process, created lazily (or at worker start), shared by all threads.
+"""The model owner of this process: one TacotronHandler, built from ``settings.TTS``, shared by all threads.
 
-Never created at import time: Gunicorn forks workers from a master that must not have touched CUDA.
+Never created at import time: Gunicorn forks workers from a master that must not have touched CUDA. A process that
+serves synthesis (a Gunicorn worker, later a job worker) calls :func:`process_started` once, after the fork.
 """
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -11,9 +13,31 @@ from django.conf import settings
 
 from tts_core import HandlerConfig, TacotronHandler
 
+log = logging.getLogger(__name__)
+
 _lock = threading.Lock()
 _handler: TacotronHandler | None = None
 _error: str | None = None
+
+
+def handler_config() -> HandlerConfig:
+    """The handler's configuration, as the settings' TTS block states it."""
+    return settings.TTS["HANDLER"]
+
+
+def process_started() -> None:
+    """Per-process set-up from the TTS block: torch's thread count, and the models when they load at start-up.
+    A load failure is logged, not raised: the process still answers health checks, and readiness says why."""
+    threads = settings.TTS["TORCH_THREADS"]
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    if settings.TTS["LOAD_AT_STARTUP"]:
+        try:
+            get_handler()
+        except Exception as exc:
+            log.error("TTS models failed to load: %s", exc)
 
 
 def get_handler() -> TacotronHandler:
@@ -23,7 +47,7 @@ def get_handler() -> TacotronHandler:
         return _handler
     with _lock:
         if _handler is None or not _handler.initialized:
-            handler = TacotronHandler(HandlerConfig.from_env(max_text_length=settings.TTS_MAX_TEXT_LENGTH))
+            handler = TacotronHandler(handler_config())
             try:
                 handler.initialize()
             except Exception as exc:

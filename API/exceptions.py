@@ -5,7 +5,7 @@ import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -79,25 +79,3 @@ def server_error(request):
     from django.views.defaults import server_error as default
 
     return default(request)
-
-
-class BodySizeLimitMiddleware:
-    """413 for /api/ requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it
-    (DRF's parsers read the stream directly and would not enforce Django's limit)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        from django.conf import settings
-
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and request.path.startswith("/api/"):
-            try:
-                length = int(request.META.get("CONTENT_LENGTH") or 0)
-            except ValueError:
-                length = 0
-            if length > limit:
-                return JsonResponse(error_body(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "too_large",
-                                               f"request body too large (limit {limit} bytes)"), status=413)
-        return self.get_response(request)

@@ -1,15 +1,26 @@
-"""Reads: which TTS records a user may see, with filters."""
+"""Reads, and the rules of who may read what: every door asks here, none decides for itself."""
 from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.http import Http404
 
 from .models import TTSound
 
 
+def anonymous_access_allowed() -> bool:
+    """Anonymous users may synthesize, and read records by uuid (an unguessable capability, like a share link)."""
+    return settings.TTS["ANONYMOUS_SYNTHESIS"]
+
+
+def tts_can_create(*, user) -> bool:
+    return anonymous_access_allowed() or bool(user is not None and user.is_authenticated)
+
+
 def tts_visible_to(user) -> QuerySet[TTSound]:
-    """Staff see everything; users their own records; anonymous users none (they fetch by uuid only)."""
+    """What a user may list: staff everything, users their own records, anonymous users none (uuid reads only)."""
     qs = TTSound.objects.select_related("owner")
     if user is not None and user.is_authenticated:
         return qs if user.is_staff else qs.filter(owner=user)
@@ -28,18 +39,23 @@ def tts_list(*, user, search: str | None = None, created_after: dt.datetime | No
     return qs.order_by("-created_at")
 
 
-def tts_get(*, pk, user, anonymous_read: bool) -> TTSound | None:
-    """A record by uuid if this user may read it. Anonymous reads by uuid are allowed when configured:
-    a uuid is unguessable, like a capability URL."""
-    qs = TTSound.objects.select_related("owner")
-    if user is None or not user.is_authenticated:
-        return qs.filter(pk=pk).first() if anonymous_read else None
-    if user.is_staff:
-        return qs.filter(pk=pk).first()
-    # Users read their own records, and anonymous ones by uuid when anonymous reads are on.
-    sound = qs.filter(pk=pk).first()
-    if sound is None:
-        return None
-    if sound.owner_id == user.pk or (sound.owner_id is None and anonymous_read):
-        return sound
-    return None
+def tts_get(*, pk, user) -> TTSound:
+    """The record ``pk`` if ``user`` may read it, else Http404 (whether or not it exists: ids are not confirmed).
+
+    Staff read everything; users their own records; everyone, records made anonymously, by uuid, when anonymous
+    reads are on."""
+    sound = TTSound.objects.select_related("owner").filter(pk=pk).first()
+    if sound is None or not tts_can_read(sound=sound, user=user):
+        raise Http404("Not found.")
+    return sound
+
+
+def tts_can_read(*, sound: TTSound, user) -> bool:
+    if user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk):
+        return True
+    return sound.owner_id is None and anonymous_access_allowed()
+
+
+def tts_can_delete(*, sound: TTSound, user) -> bool:
+    """Only the owner or staff; an anonymous record can be deleted by staff alone."""
+    return bool(user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk))

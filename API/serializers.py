@@ -35,7 +35,7 @@ class RejectUnknownFieldsMixin:
 
 
 class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    text = StrictCharField(trim_whitespace=True, allow_blank=False, max_length=settings.TTS_MAX_TEXT_LENGTH)
+    text = StrictCharField(trim_whitespace=True, allow_blank=False, max_length=settings.TTS["HANDLER"].max_text_length)
     sigma = StrictFloatField(required=False, min_value=0.0, max_value=2.0,
                              help_text="WaveGlow noise scale (default 0.666)")
     denoiser_strength = StrictFloatField(required=False, min_value=0.0, max_value=1.0,

@@ -6,9 +6,11 @@ import logging
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 
 from .engine import get_handler
 from .models import TTSound
+from .selectors import tts_can_delete
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,11 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     return sound
 
 
-def tts_delete(*, sound: TTSound) -> None:
-    """Delete the record; its file goes with it (see signals)."""
+def tts_delete(*, sound: TTSound, by) -> None:
+    """Delete the record if ``by`` may (owner or staff); its file goes with it (see signals). Anyone else gets
+    Http404, as for a record that does not exist, so record ids are not confirmed."""
+    if not tts_can_delete(sound=sound, user=by):
+        raise Http404("Not found.")
     with transaction.atomic():
         sound.delete()
 

@@ -1,7 +1,7 @@
-"""Thin HTTP layer: validate input, call services/selectors, serialize output."""
+"""Thin HTTP layer: validate input, call services/selectors, serialize output. Views decide nothing about access
+(selectors and services do) and build no error bodies: they raise, and API.exceptions renders."""
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -10,12 +10,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import engine
-from .exceptions import error_body
 from .permissions import CanSynthesize
 from .selectors import tts_get, tts_list
 from .serializers import TTSCreateInputSerializer, TTSListFilterSerializer, TTSoundOutputSerializer
 from .services import tts_bulk_delete, tts_create, tts_delete
 from .throttling import SynthesisAnonThrottle, SynthesisUserThrottle
+
+def _filters(request) -> dict:
+    """The list filters of the query string, validated (``page`` is the paginator's)."""
+    filters = TTSListFilterSerializer(data=request.query_params)
+    filters.is_valid(raise_exception=True)
+    return {k: v for k, v in filters.validated_data.items() if k != "page"}
+
 
 ERROR_SCHEMA = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
     "status": serializers.IntegerField(), "code": serializers.CharField(), "message": serializers.CharField(),
@@ -43,10 +49,7 @@ class TTSListCreateAPI(APIView):
     @extend_schema(parameters=[TTSListFilterSerializer], responses={200: TTSoundOutputSerializer(many=True)},
                    summary="List your synthesized sounds (staff: all), newest first")
     def get(self, request):
-        filters = TTSListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        params = {k: v for k, v in filters.validated_data.items() if k != "page"}
-        qs = tts_list(user=request.user, **params)
+        qs = tts_list(user=request.user, **_filters(request))
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(
@@ -57,23 +60,14 @@ class TTSDetailAPI(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    def _get(self, request, pk):
-        return tts_get(pk=pk, user=request.user, anonymous_read=settings.TTS_ANONYMOUS_SYNTHESIS)
-
     @extend_schema(responses={200: TTSoundOutputSerializer, 404: ERROR_SCHEMA}, summary="One sound by uuid")
     def get(self, request, pk):
-        sound = self._get(request, pk)
-        if sound is None:
-            return Response(error_body(404, "not_found", "Not found."), status=404)
+        sound = tts_get(pk=pk, user=request.user)
         return Response(TTSoundOutputSerializer(sound, context={"request": request}).data)
 
     @extend_schema(responses={204: None, 404: ERROR_SCHEMA}, summary="Delete a sound and its audio file")
     def delete(self, request, pk):
-        sound = self._get(request, pk)
-        # Only the owner (or staff) may delete; others get 404 so record ids are not confirmed.
-        if sound is None or not (request.user.is_staff or sound.owner_id == request.user.pk):
-            return Response(error_body(404, "not_found", "Not found."), status=404)
-        tts_delete(sound=sound)
+        tts_delete(sound=tts_get(pk=pk, user=request.user), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -85,10 +79,7 @@ class TTSCleanAPI(APIView):
                    responses={200: inline_serializer("CleanResult", {"deleted": serializers.IntegerField()})},
                    summary="Staff: delete sounds (and their files) in bulk")
     def delete(self, request):
-        filters = TTSListFilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        params = {k: v for k, v in filters.validated_data.items() if k != "page"}
-        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **params))
+        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **_filters(request)))
         return Response({"deleted": deleted})
 
 

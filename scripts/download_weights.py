@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 NGC = "https://api.ngc.nvidia.com/v2/models/nvidia"
 CHECKPOINTS = {

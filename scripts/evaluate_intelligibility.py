@@ -13,22 +13,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import pathlib
 import re
 import shutil
 import subprocess
-import sys
 import tempfile
 
 import numpy as np
 import torch
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tts_core import HandlerConfig, TacotronHandler
+from tts_core.audio import read_wav, to_pcm16, write_wav
+from tts_core.text import clean_text
 
-from tts_core import HandlerConfig, TacotronHandler  # noqa: E402
-from tts_core.audio import read_wav, to_pcm16, write_wav  # noqa: E402
-from tts_core.text import clean_text  # noqa: E402
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 ASR_RATE = 16000
 
@@ -70,8 +69,13 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=pathlib.Path, default=ROOT.parent / "shared/eval/sentences.txt")
-    parser.add_argument("--tacotron2", help="checkpoint (default: TTS_TACOTRON2_CHECKPOINT or the bundled voice)")
-    parser.add_argument("--waveglow")
+    # This command line reads the service's variables for its defaults, so the same environment evaluates the same
+    # voice on the same path (e.g. TTS_PRECISION=fp32 for the exact path).
+    parser.add_argument("--tacotron2", default=os.environ.get("TTS_TACOTRON2_CHECKPOINT") or None,
+                        help="checkpoint (default: TTS_TACOTRON2_CHECKPOINT or the bundled voice)")
+    parser.add_argument("--waveglow", default=os.environ.get("TTS_WAVEGLOW_CHECKPOINT") or None)
+    parser.add_argument("--precision", default=os.environ.get("TTS_PRECISION") or "auto",
+                        help="auto, eager, fp32, bf16, int8, fp16 (default: TTS_PRECISION or auto)")
     parser.add_argument("--vocoder", choices=["griffinlim", "waveglow"])
     parser.add_argument("--teacher-voice", default="slt")
     parser.add_argument("--no-teacher", action="store_true")
@@ -83,12 +87,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     sentences = [s.strip() for s in args.sentences.read_text(encoding="utf-8").splitlines() if s.strip()]
-    handler = TacotronHandler(HandlerConfig.from_env(tacotron2_checkpoint=args.tacotron2,
-                                                     waveglow_checkpoint=args.waveglow, seed=args.seed))
+    # The handler's seed fixes Tacotron2's prenet dropout (on at inference, as in NVIDIA's code) and the vocoder
+    # noise of every sentence.
+    handler = TacotronHandler(HandlerConfig(tacotron2_checkpoint=args.tacotron2, waveglow_checkpoint=args.waveglow,
+                                            precision=args.precision, seed=args.seed))
     handler.initialize()
-    # The handler's seed fixes only the vocoder noise; Tacotron2's prenet dropout (on at inference, as in
-    # NVIDIA's code) draws from the global generator, so seed it too, after the warm-up has drawn from it.
-    torch.manual_seed(args.seed)
     teacher = not args.no_teacher and shutil.which("flite") is not None
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,8 @@ import pathlib
 
 import environ
 
+from tts_core.config import HandlerConfig  # the handler's defaults, stated once there (no torch import)
+
 BASE_DIR = pathlib.Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -41,7 +43,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "API.exceptions.BodySizeLimitMiddleware",
+    "API.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,8 +109,35 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 USE_X_FORWARDED_HOST = env.bool("DJANGO_USE_X_FORWARDED_HOST", default=False)
 
+# --------------------------------------------------------------------------------------------- TTS
+def _set(**values):
+    """Only the variables that are set: every other handler option keeps its one default (HandlerConfig)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+# TTS_PRECISION names the precision; TTS_FP16=1 is an alias kept for older deployments (= TTS_PRECISION=fp16).
+_precision = env.str("TTS_PRECISION", default=None) or ("fp16" if env.bool("TTS_FP16", default=False) else None)
+
+# The one TTS block: the web process, Gunicorn's hooks and any worker process read this, parsed once here.
+TTS = {
+    "HANDLER": HandlerConfig(**_set(
+        tacotron2_checkpoint=env.str("TTS_TACOTRON2_CHECKPOINT", default=None) or None,
+        waveglow_checkpoint=env.str("TTS_WAVEGLOW_CHECKPOINT", default=None) or None,
+        device=env.str("TTS_DEVICE", default=None) or None,
+        precision=_precision,
+        default_vocoder=env.str("TTS_VOCODER", default=None) or None,
+        max_text_length=env.int("TTS_MAX_TEXT_LENGTH", default=None),
+        max_decoder_steps=env.int("TTS_MAX_DECODER_STEPS", default=None),
+        cmudict_path=env.str("TTS_CMUDICT_PATH", default=None) or None,
+    )),
+    # Load the models in each worker process when it starts (after the fork), not on the first request.
+    "LOAD_AT_STARTUP": env.bool("TTS_LOAD_AT_STARTUP", default=False),
+    "TORCH_THREADS": env.int("TTS_TORCH_THREADS", default=None),  # intra-op threads per process; None: torch's
+    # Anonymous users may synthesize and read records by uuid.
+    "ANONYMOUS_SYNTHESIS": env.bool("TTS_ANONYMOUS_SYNTHESIS", default=True),
+}
+
 # --------------------------------------------------------------------------------------------- REST framework
-TTS_ANONYMOUS_SYNTHESIS = env.bool("TTS_ANONYMOUS_SYNTHESIS", default=True)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
@@ -120,9 +149,6 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": env.int("TTS_PAGE_SIZE", default=20),
-    "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.AcceptHeaderVersioning",
-    "DEFAULT_VERSION": "1",
-    "ALLOWED_VERSIONS": ["1"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "API.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -138,10 +164,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
 }
-
-# --------------------------------------------------------------------------------------------- TTS
-TTS_MAX_TEXT_LENGTH = env.int("TTS_MAX_TEXT_LENGTH", default=2000)
-TTS_LOAD_AT_STARTUP = env.bool("TTS_LOAD_AT_STARTUP", default=False)
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

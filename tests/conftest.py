@@ -1,11 +1,8 @@
 import os
-import pathlib
-import sys
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# The project is installed editable into .venv by the setup scripts; nothing here edits the import path.
 os.environ.setdefault("OMP_NUM_THREADS", "2")
 
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
-# ensure_venv REQUIREMENTS_FILE: create .venv (if missing) and install torch==2.13.0 and the requirements,
-# skipping pip entirely when nothing changed since the last install.
+# ensure_venv REQUIREMENTS_FILE: create .venv (if missing), install torch==2.13.0 and the requirements, then this
+# project itself in editable mode (so scripts and tests import it from the venv); pip is skipped entirely when
+# nothing changed since the last install.
 ensure_venv() {
     local req="$1"
     local py="${PYTHON:-python3}"
@@ -10,7 +11,7 @@ ensure_venv() {
     fi
     local stamp=".venv/.installed-$(basename "$req")"
     local digest
-    digest=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+    digest=$(cat requirements*.txt pyproject.toml | sha256sum | cut -d' ' -f1)
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
         return 0
     fi
@@ -19,5 +20,6 @@ ensure_venv() {
     # The exact CPU build first: any other torch spec would pull gigabytes of CUDA packages.
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --editable .
     echo "$digest" > "$stamp"
 }

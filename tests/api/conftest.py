@@ -18,13 +18,24 @@ def tiny_checkpoints(tmp_path_factory):
     return tpath, wpath
 
 
+@pytest.fixture
+def set_tts(settings):
+    """Change the settings' TTS block for one test: ``set_tts(handler={...}, ANONYMOUS_SYNTHESIS=False)``."""
+    def apply(handler: dict | None = None, **block) -> None:
+        tts = dict(settings.TTS, **block)
+        if handler:
+            tts["HANDLER"] = tts["HANDLER"].replace(**handler)
+        settings.TTS = tts
+
+    return apply
+
+
 @pytest.fixture(autouse=True)
-def tts_env(monkeypatch, tiny_checkpoints, settings, tmp_path):
+def tts_env(set_tts, tiny_checkpoints, settings, tmp_path):
     from API import engine
 
     tpath, wpath = tiny_checkpoints
-    monkeypatch.setenv("TTS_TACOTRON2_CHECKPOINT", str(tpath))
-    monkeypatch.setenv("TTS_WAVEGLOW_CHECKPOINT", str(wpath))
+    set_tts(handler={"tacotron2_checkpoint": str(tpath), "waveglow_checkpoint": str(wpath)})
     settings.MEDIA_ROOT = str(tmp_path / "media")
     engine.reset_for_tests()
     yield

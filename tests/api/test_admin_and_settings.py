@@ -47,3 +47,47 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
 def test_production_requires_a_secret_key(tmp_path):
     out = _manage({"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}, "check")
     assert out.returncode != 0 and "DJANGO_SECRET_KEY" in out.stderr
+
+
+def _tts_block(env: dict[str, str]) -> dict:
+    code = ("import json; from django.conf import settings; h = settings.TTS['HANDLER']; "
+            "print(json.dumps({'handler': h.__dict__, **{k: v for k, v in settings.TTS.items() if k != 'HANDLER'}}))")
+    out = _manage({"DJANGO_DEBUG": "1", **env}, "shell", "-c", code)
+    assert out.returncode == 0, out.stderr
+    import json
+
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_the_tts_block_is_parsed_once_from_the_environment_with_one_default_each(tmp_path):
+    from tts_core.config import HandlerConfig
+
+    defaults = _tts_block({})
+    assert defaults["handler"] == HandlerConfig().__dict__  # unset variables keep the handler's own defaults
+    assert defaults["LOAD_AT_STARTUP"] is False and defaults["ANONYMOUS_SYNTHESIS"] is True
+    block = _tts_block({"TTS_TACOTRON2_CHECKPOINT": "/m/t.pt", "TTS_MAX_TEXT_LENGTH": "99", "TTS_FP16": "1",
+                        "TTS_LOAD_AT_STARTUP": "yes", "TTS_TORCH_THREADS": "3", "TTS_MAX_DECODER_STEPS": "500"})
+    assert block["handler"]["tacotron2_checkpoint"] == "/m/t.pt" and block["handler"]["max_text_length"] == 99
+    assert block["handler"]["precision"] == "fp16"  # TTS_FP16=1 is an alias of TTS_PRECISION=fp16
+    assert block["handler"]["max_decoder_steps"] == 500
+    assert block["LOAD_AT_STARTUP"] is True and block["TORCH_THREADS"] == 3
+    assert _tts_block({"TTS_FP16": "1", "TTS_PRECISION": "int8"})["handler"]["precision"] == "int8"
+
+
+@pytest.mark.django_db
+def test_a_worker_process_takes_threads_and_start_up_loading_from_the_block(set_tts):
+    import torch
+
+    from API import engine
+
+    before = torch.get_num_threads()
+    set_tts(TORCH_THREADS=1, LOAD_AT_STARTUP=True)
+    try:
+        engine.process_started()
+        assert torch.get_num_threads() == 1 and engine.status()["ready"] is True
+    finally:
+        torch.set_num_threads(before)
+    engine.reset_for_tests()
+    set_tts(LOAD_AT_STARTUP=False, TORCH_THREADS=None)
+    engine.process_started()
+    assert engine.status()["ready"] is False  # nothing loaded until the first request

@@ -108,8 +108,8 @@ def test_anonymous_can_synthesize_and_read_by_uuid_but_not_list_or_delete(client
     assert TTSound.objects.count() == 1
 
 
-def test_anonymous_synthesis_can_be_turned_off(client, settings):
-    settings.TTS_ANONYMOUS_SYNTHESIS = False
+def test_anonymous_synthesis_can_be_turned_off(client, set_tts):
+    set_tts(ANONYMOUS_SYNTHESIS=False)
     response = client.post("/api/tts/", {"text": "Hello."}, format="json")
     assert response.status_code in (401, 403) and not TTSound.objects.exists()
 
@@ -201,8 +201,8 @@ def test_health_and_readiness(client):
     assert ready.json()["vocoders"] == ["waveglow", "griffinlim"]
 
 
-def test_readiness_reports_missing_checkpoint(client, monkeypatch, tmp_path):
-    monkeypatch.setenv("TTS_TACOTRON2_CHECKPOINT", str(tmp_path / "missing.pt"))
+def test_readiness_reports_missing_checkpoint(client, set_tts, tmp_path):
+    set_tts(handler={"tacotron2_checkpoint": str(tmp_path / "missing.pt")})
     ready = client.get("/api/health/ready/")
     assert ready.status_code == 503
     assert ready.json()["ready"] is False and "missing.pt" in ready.json()["reason"]

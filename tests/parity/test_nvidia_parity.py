@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import pathlib
-import sys
 
 import numpy as np
 import pytest
@@ -29,16 +28,15 @@ SMALL = dict(symbols_embedding_dim=64, encoder_embedding_dim=64, attention_rnn_d
 
 @pytest.fixture(scope="module")
 def nvidia():
-    sys.path.insert(0, DLE)
-    try:
+    # NVIDIA's folder is importable for this module's tests only (pytest undoes the change afterwards).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(DLE)
         from tacotron2.model import Tacotron2 as NvTacotron2
         from tacotron2_common.layers import TacotronSTFT as NvSTFT
         from waveglow.denoiser import Denoiser as NvDenoiser
         from waveglow.model import WaveGlow as NvWaveGlow
 
         yield {"Tacotron2": NvTacotron2, "WaveGlow": NvWaveGlow, "STFT": NvSTFT, "Denoiser": NvDenoiser}
-    finally:
-        sys.path.remove(DLE)
 
 
 def _nv_tacotron(nvidia, cfg: Tacotron2Config):

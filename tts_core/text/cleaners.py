@@ -42,13 +42,6 @@ def _keep_script(ch: str) -> str:
     return ch
 
 
-def transliterate(text: str) -> str:
-    """Latin-script text to ASCII; letters of other scripts and control characters become spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    text = "".join(_keep_script(ch) for ch in text)
-    return unidecode(text)
-
-
 def expand_abbreviations(text: str) -> str:
     for pattern, word in _ABBREVIATIONS:
         text = pattern.sub(word, text)
