@@ -16,8 +16,8 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = _int("GUNICORN_WORKERS", 2)
 worker_class = "gthread"
 threads = _int("GUNICORN_THREADS", 4)
-# A request may synthesize up to TTS_MAX_TEXT_LENGTH characters (settings.TTS); size the timeout to the slowest allowed request
-# on the slowest supported device (CPU). Nginx's proxy timeouts are aligned with it.
+# A request may synthesize up to TTS_MAX_TEXT_LENGTH characters (settings.TTS); size the timeout to the slowest
+# allowed request on the slowest supported device (CPU). Nginx's proxy timeouts are aligned with it.
 timeout = _int("GUNICORN_TIMEOUT", 300)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
@@ -51,8 +52,10 @@ def tts_delete(*, sound: TTSound, by) -> None:
         sound.delete()
 
 
-def tts_bulk_delete(*, queryset: QuerySet[TTSound]) -> int:
-    """Delete many records and their files; returns how many records were deleted."""
+def tts_bulk_delete(*, queryset: QuerySet[TTSound], by) -> int:
+    """Delete many records and their files (staff only: PermissionDenied otherwise); returns how many."""
+    if not (by is not None and by.is_authenticated and by.is_staff):
+        raise PermissionDenied("Only staff may delete in bulk.")
     with transaction.atomic():
         count, _ = queryset.delete()
     return count

@@ -16,6 +16,7 @@ from .serializers import TTSCreateInputSerializer, TTSListFilterSerializer, TTSo
 from .services import tts_bulk_delete, tts_create, tts_delete
 from .throttling import SynthesisAnonThrottle, SynthesisUserThrottle
 
+
 def _filters(request) -> dict:
     """The list filters of the query string, validated (``page`` is the paginator's)."""
     filters = TTSListFilterSerializer(data=request.query_params)
@@ -79,7 +80,7 @@ class TTSCleanAPI(APIView):
                    responses={200: inline_serializer("CleanResult", {"deleted": serializers.IntegerField()})},
                    summary="Staff: delete sounds (and their files) in bulk")
     def delete(self, request):
-        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **_filters(request)))
+        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **_filters(request)), by=request.user)
         return Response({"deleted": deleted})
 
 

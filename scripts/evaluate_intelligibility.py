@@ -76,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--waveglow", default=os.environ.get("TTS_WAVEGLOW_CHECKPOINT") or None)
     parser.add_argument("--precision", default=os.environ.get("TTS_PRECISION") or "auto",
                         help="auto, eager, fp32, bf16, int8, fp16 (default: TTS_PRECISION or auto)")
+    parser.add_argument("--device", default=os.environ.get("TTS_DEVICE") or None)
+    parser.add_argument("--max-decoder-steps", type=int, default=int(os.environ.get("TTS_MAX_DECODER_STEPS") or 0)
+                        or None, help="per sentence (default: TTS_MAX_DECODER_STEPS or the checkpoint's)")
     parser.add_argument("--vocoder", choices=["griffinlim", "waveglow"])
     parser.add_argument("--teacher-voice", default="slt")
     parser.add_argument("--no-teacher", action="store_true")
@@ -90,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     # The handler's seed fixes Tacotron2's prenet dropout (on at inference, as in NVIDIA's code) and the vocoder
     # noise of every sentence.
     handler = TacotronHandler(HandlerConfig(tacotron2_checkpoint=args.tacotron2, waveglow_checkpoint=args.waveglow,
-                                            precision=args.precision, seed=args.seed))
+                                            precision=args.precision, device=args.device,
+                                            max_decoder_steps=args.max_decoder_steps, seed=args.seed))
     handler.initialize()
     teacher = not args.no_teacher and shutil.which("flite") is not None
     if args.out:

@@ -115,8 +115,11 @@ def _set(**values):
     return {k: v for k, v in values.items() if v is not None}
 
 
-# TTS_PRECISION names the precision; TTS_FP16=1 is an alias kept for older deployments (= TTS_PRECISION=fp16).
-_precision = env.str("TTS_PRECISION", default=None) or ("fp16" if env.bool("TTS_FP16", default=False) else None)
+# TTS_PRECISION names the precision; TTS_FP16=1 is an alias kept for older deployments: fp16 where TTS_PRECISION is
+# unset or auto (as before the alias, when the handler had a flag of its own).
+_precision = env.str("TTS_PRECISION", default=None) or None
+if _precision in (None, "auto") and env.bool("TTS_FP16", default=False):
+    _precision = "fp16"
 
 # The one TTS block: the web process, Gunicorn's hooks and any worker process read this, parsed once here.
 TTS = {

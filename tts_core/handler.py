@@ -142,7 +142,7 @@ class TacotronHandler:
                 except cmudict.CMUDictUnavailable as exc:
                     raise ModelNotReadyError(f"this voice reads ARPAbet: {exc}") from exc
             try:
-                self.models = prepare_models(loaded.model, waveglow, cfg.precision, self.device)
+                self.models = prepare_models(loaded.model, waveglow, cfg.precision, self.device, owned=True)
             except PrecisionError as exc:
                 raise ModelNotReadyError(str(exc)) from exc
             self.tacotron = dataclasses.replace(loaded, model=self.models.tacotron2)
@@ -158,9 +158,12 @@ class TacotronHandler:
         return self
 
     def _warmup(self) -> None:
+        """Run (and trace) the decoder once, with dropout from the global stream and, for seeded requests, from a
+        generator, so the first request of either kind is not the slow one."""
         data = self.preprocess("Hello.")
         with self.models.context():
             self._run_tacotron(data.chunks, max_steps=10)
+            self._run_tacotron(data.chunks, max_steps=10, generator=self._generator(0))
 
     @property
     def default_vocoder(self) -> str:

@@ -72,9 +72,12 @@ class PreparedModels:
 
 
 def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: str,
-                   device: torch.device | str) -> PreparedModels:
-    """Resolve ``precision`` on ``device`` and return the models that run it. The given models are never changed
-    (they may be shared, e.g. the benchmark's eager reference); the weights on disk are never touched."""
+                   device: torch.device | str, owned: bool = False) -> PreparedModels:
+    """Resolve ``precision`` on ``device`` and return the models that run it.
+
+    The given models' weights are never changed (they may be shared, e.g. the benchmark's eager reference), except
+    with ``owned``: then the caller hands its WaveGlow over, and ``fp16`` converts it in place rather than keep a
+    second copy on the GPU. Only WaveGlow's cached inverse convolutions are filled in. Files are never touched."""
     device = torch.device(device)
     precision = resolve_precision(precision, device)
     if precision in _DECODER_DTYPES:
@@ -82,7 +85,7 @@ def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: s
     if waveglow is not None and precision in ("bf16", "int8"):
         waveglow = fast_waveglow(waveglow, torch.bfloat16)  # WN as bf16 GEMMs (AMX)
     elif waveglow is not None and precision == "fp16":
-        waveglow = copy.deepcopy(waveglow).set_wn_dtype(torch.float16)  # cuDNN convolutions in half precision
+        waveglow = (waveglow if owned else copy.deepcopy(waveglow)).set_wn_dtype(torch.float16)  # cuDNN in fp16
     if waveglow is not None:
         for conv in waveglow.convinv:
             conv.inverse_weight()  # computed once now, not inside the first request

@@ -37,6 +37,25 @@ def test_without_anonymous_access_nobody_but_staff_reads_anonymous_records(user,
     assert not tts_can_create(user=None) and tts_can_create(user=user)
 
 
+def test_an_owned_record_is_not_readable_anonymously(client, user):
+    """Logging out gives no more access than logging in: an owned record is the owner's and staff's alone."""
+    sound = tts_create(text="Alice's words.", owner=user)
+    response = client.get(f"/api/tts/{sound.pk}/")
+    assert response.status_code == 404 and "Alice" not in response.content.decode()
+
+
+def test_bulk_delete_is_staff_only_in_the_service(user, staff):
+    from django.core.exceptions import PermissionDenied
+
+    from API.services import tts_bulk_delete
+
+    tts_create(text="Keep me.", owner=user)
+    with pytest.raises(PermissionDenied):
+        tts_bulk_delete(queryset=TTSound.objects.all(), by=user)
+    assert TTSound.objects.count() == 1
+    assert tts_bulk_delete(queryset=TTSound.objects.all(), by=staff) == 1
+
+
 def test_unknown_and_invisible_records_give_the_same_404(as_other, user):
     sound = tts_create(text="Private.", owner=user)
     a = as_other.get(f"/api/tts/{sound.pk}/")

@@ -71,6 +71,7 @@ def test_the_tts_block_is_parsed_once_from_the_environment_with_one_default_each
     assert block["handler"]["precision"] == "fp16"  # TTS_FP16=1 is an alias of TTS_PRECISION=fp16
     assert block["handler"]["max_decoder_steps"] == 500
     assert block["LOAD_AT_STARTUP"] is True and block["TORCH_THREADS"] == 3
+    assert _tts_block({"TTS_FP16": "1", "TTS_PRECISION": "auto"})["handler"]["precision"] == "fp16"
     assert _tts_block({"TTS_FP16": "1", "TTS_PRECISION": "int8"})["handler"]["precision"] == "int8"
 
 

@@ -16,8 +16,7 @@ def test_bundled_checkpoint_is_small_and_self_describing():
     assert "flite" in loaded.metadata.get("model_card", "")
 
 
-def test_bundled_voice_speaks_with_plausible_duration(monkeypatch):
-    monkeypatch.delenv("TTS_TACOTRON2_CHECKPOINT", raising=False)
+def test_bundled_voice_speaks_with_plausible_duration():
     handler = TacotronHandler(HandlerConfig(seed=0)).initialize()
     assert handler.voice.startswith("demo")
     text = "Please open the door and turn on the lights in the kitchen."  # 11 words

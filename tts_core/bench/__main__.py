@@ -124,7 +124,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for component, meas, output in rows:
                     meas.audio_seconds = audio_seconds
                     meas.samples = int(audio_seconds * sr)
-                    row = {"component": component, "variant": v.precision, "batch": batch, "waveglow_channels": channels,
+                    row = {"component": component, "variant": v.precision, "batch": batch,
+                           "waveglow_channels": channels,
                            **meas.summary()}
                     if component == "tacotron2":
                         row["ms_per_decoder_step"] = row["latency_mean_s"] / steps * 1000
@@ -177,8 +178,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int)
-    parser.add_argument("--variants", nargs="+", help="precisions to compare with eager: fp32, bf16, int8 (CPU), fp16 (CUDA); default: those "
-                                                     "worth serving on this device")
+    parser.add_argument("--variants", nargs="+", help="precisions to compare with eager: fp32, bf16, int8 (CPU), "
+                                                      "fp16 (CUDA); default: those worth serving on this device")
     parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
     parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")

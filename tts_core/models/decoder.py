@@ -37,7 +37,7 @@ class Prenet(nn.Module):
         """x (..., in_dim) -> (..., sizes[-1]); ``masks``: one scaled keep-mask per layer (see :meth:`draw_masks`)."""
         for i, linear in enumerate(self.layers):
             x = F.relu(linear(x))
-            x = x * masks[i] if masks is not None else F.dropout(x, p=p, training=p > 0)
+            x = x * masks[i].to(x.dtype) if masks is not None else F.dropout(x, p=p, training=p > 0)
         return x
 
     def draw_masks(self, batch: int, p: float, generator: torch.Generator | None,

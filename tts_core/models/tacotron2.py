@@ -39,6 +39,16 @@ class Tacotron2(nn.Module):
     def n_frames_per_step(self) -> int:
         return self.cfg.n_frames_per_step
 
+    @property
+    def max_decoder_steps(self) -> int:
+        """The config's step limit. Read-only: pass ``max_decoder_steps=`` to each inference call instead (a shared
+        model must not be changed by one request for the others)."""
+        return self.cfg.max_decoder_steps
+
+    @max_decoder_steps.setter
+    def max_decoder_steps(self, value: int) -> None:
+        raise AttributeError("max_decoder_steps is set per call: infer_full(..., max_decoder_steps=N)")
+
     def encode(self, sequences: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(B, T_in) int64 symbol ids -> (B, T_in, encoder_dim)."""
         return self.encoder(self.embedding(sequences).transpose(1, 2), lengths)
@@ -51,7 +61,7 @@ class Tacotron2(nn.Module):
         mel_post = dec.mel_outputs + self.postnet(dec.mel_outputs)
         mel, gates = dec.mel_outputs, dec.gate_outputs
         if self.cfg.mask_padding and target_lengths is not None:
-            frame_mask = ~sequence_mask(target_lengths, mel.size(2))
+            frame_mask = ~sequence_mask(target_lengths.to(mel.device), mel.size(2))
             mel = mel.masked_fill(frame_mask[:, None, :], 0.0)
             mel_post = mel_post.masked_fill(frame_mask[:, None, :], 0.0)
             r = self.cfg.n_frames_per_step

@@ -184,6 +184,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sample-rate", type=int, default=22050)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--cmudict", help="CMU dictionary file (default: the cmudict package's)")
     args = parser.parse_args(argv)
 
     for tool in ("flite", "sox"):
@@ -195,7 +196,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from tts_core.text import cmudict
 
-    lexicon = cmudict.load()
+    lexicon = cmudict.load(args.cmudict)
     docstrings = exclude_evaluation(
         docstring_sentences(pathlib.Path(sysconfig.get_paths()["stdlib"]), lexicon), evaluation)
     examples = (exclude_evaluation(wordnet_sentences(args.wordnet_dir, lexicon), evaluation)

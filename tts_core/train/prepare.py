@@ -50,7 +50,8 @@ def _split(records: list[dict], val_fraction: float, seed: int) -> tuple[list[di
 
 
 def prepare(metadata: pathlib.Path, out: pathlib.Path, arpabet: bool = False, val_fraction: float = 0.02,
-            seed: int = 1234, audio_cfg: AudioConfig | None = None) -> dict[str, int]:
+            seed: int = 1234, audio_cfg: AudioConfig | None = None,
+            lexicon: dict[str, str] | None = None) -> dict[str, int]:
     audio_cfg = audio_cfg or AudioConfig()
     stft = TacotronSTFT(audio_cfg)
     mel_dir = out / "mels"
@@ -59,7 +60,7 @@ def prepare(metadata: pathlib.Path, out: pathlib.Path, arpabet: bool = False, va
     skipped = 0
     for wav_path, text in read_metadata(metadata):
         try:
-            ids = text_to_sequence(text, arpabet=arpabet)
+            ids = text_to_sequence(text, arpabet=arpabet, lexicon=lexicon)
         except TextError:
             skipped += 1
             continue
@@ -93,8 +94,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=pathlib.Path, required=True)
     parser.add_argument("--arpabet", action="store_true", help="convert dictionary words to ARPAbet symbols")
     parser.add_argument("--val-fraction", type=float, default=0.02)
+    parser.add_argument("--cmudict", help="CMU dictionary file (default: the cmudict package's)")
     args = parser.parse_args(argv)
-    print(prepare(args.metadata, args.out, args.arpabet, args.val_fraction))
+    from tts_core.text import cmudict
+
+    lexicon = cmudict.load(args.cmudict) if args.arpabet else None
+    print(prepare(args.metadata, args.out, args.arpabet, args.val_fraction, lexicon=lexicon))
 
 
 if __name__ == "__main__":
