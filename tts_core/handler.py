@@ -2,7 +2,9 @@
 
 Lifecycle as in a TorchServe handler: ``initialize()`` loads the models once (and warms them up), then each request
 goes through ``preprocess`` -> ``inference`` -> ``postprocess``; ``synthesize(text, **options)`` does all three.
-One handler instance may serve concurrent threads: no per-request state is kept on it.
+One handler instance may serve concurrent threads: no per-request state is kept on it. It is configured by a
+:class:`~tts_core.config.HandlerConfig` alone (the service builds one from its settings) and reads no environment;
+the precision it runs in is prepared by :mod:`tts_core.precision`.
 """
 from __future__ import annotations
 
