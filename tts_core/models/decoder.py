@@ -101,12 +101,14 @@ class Decoder(nn.Module):
         """One decoder step. prenet_out (B, prenet_dim) -> mel (B, n_mel * r), gate logit (B, 1), new state."""
         cell_input = torch.cat((prenet_out, state.attention_context), -1)
         att_h, att_c = self.attention_rnn(cell_input, (state.attention_hidden, state.attention_cell))
-        att_h = F.dropout(att_h, self.cfg.p_attention_dropout, self.training)
+        if self.training:  # no dropout op at all at inference (one less operator in each traced step)
+            att_h = F.dropout(att_h, self.cfg.p_attention_dropout, True)
         weights_cat = torch.stack((state.attention_weights, state.attention_weights_cum), dim=1)
         context, weights = self.attention_layer(att_h, memory, processed_memory, weights_cat, mask)
         weights_cum = state.attention_weights_cum + weights
         dec_h, dec_c = self.decoder_rnn(torch.cat((att_h, context), -1), (state.decoder_hidden, state.decoder_cell))
-        dec_h = F.dropout(dec_h, self.cfg.p_decoder_dropout, self.training)
+        if self.training:
+            dec_h = F.dropout(dec_h, self.cfg.p_decoder_dropout, True)
         hidden_context = torch.cat((dec_h, context), dim=1)
         mel = self.linear_projection(hidden_context)
         gate = self.gate_layer(hidden_context)
