@@ -20,8 +20,10 @@ ensure_venv() {
     # The exact CPU build first: any other torch spec would pull gigabytes of CUDA packages.
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "torch==2.13.0"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req"
-    # The project itself, built with the venv's own setuptools (no build environment to download).
+    # The project itself, built with the venv's own setuptools (no build environment to download); setuptools'
+    # generic notice about editable installs is silenced (PYTHONWARNINGS), errors still stop the script.
     .venv/bin/python -m pip install --quiet --disable-pip-version-check "setuptools>=68"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --editable .
+    PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+        --no-build-isolation --editable .
     echo "$digest" > "$stamp"
 }
