@@ -59,3 +59,7 @@ def tts_can_read(*, sound: TTSound, user) -> bool:
 def tts_can_delete(*, sound: TTSound, user) -> bool:
     """Only the owner or staff; an anonymous record can be deleted by staff alone."""
     return bool(user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk))
+
+
+def tts_can_bulk_delete(*, user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_staff)

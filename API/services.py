@@ -11,7 +11,7 @@ from django.http import Http404
 
 from .engine import get_handler
 from .models import TTSound
-from .selectors import tts_can_delete
+from .selectors import tts_can_bulk_delete, tts_can_delete
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ def tts_delete(*, sound: TTSound, by) -> None:
 
 def tts_bulk_delete(*, queryset: QuerySet[TTSound], by) -> int:
     """Delete many records and their files (staff only: PermissionDenied otherwise); returns how many."""
-    if not (by is not None and by.is_authenticated and by.is_staff):
+    if not tts_can_bulk_delete(user=by):
         raise PermissionDenied("Only staff may delete in bulk.")
     with transaction.atomic():
         count, _ = queryset.delete()
