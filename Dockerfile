@@ -37,11 +37,11 @@ COPY --chown=app:app manage.py gunicorn.conf.py ./
 COPY --chown=app:app tacotron_tts ./tacotron_tts
 COPY --chown=app:app API ./API
 COPY --chown=app:app tts_core ./tts_core
-COPY --chown=app:app scripts/entrypoint.sh ./scripts/entrypoint.sh
+COPY --chown=app:app scripts/entrypoint.sh scripts/probe.py ./scripts/
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/api/health/', timeout=4).status != 200)"
+    CMD ["python", "scripts/probe.py", "/api/health/"]
 ENTRYPOINT ["./scripts/entrypoint.sh"]
 
 FROM runtime-base AS cpu

@@ -7,4 +7,4 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (file clean-up on delete)
+        from . import checks, signals  # noqa: F401  (start-up checks; file clean-up on delete)

@@ -2,22 +2,40 @@
 
 Never created at import time: Gunicorn forks workers from a master that must not have touched CUDA. A process that
 serves synthesis (a Gunicorn worker, later a job worker) calls :func:`process_started` once, after the fork.
+
+A failed load is remembered with a back-off (5 s, doubling up to 5 min): readiness probes and synthesis requests in
+between answer at once instead of loading the models again. Callers see a generic reason; the log has the detail
+(server paths, the exception).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
+import time
 from typing import Any
 
 from django.conf import settings
 
-from tts_core import HandlerConfig, TacotronHandler
+from tts_core import HandlerConfig, ModelNotReadyError, TacotronHandler
 
 log = logging.getLogger(__name__)
 
+PUBLIC_LOAD_FAILURE = "the speech models failed to load; the server log has the details"
+RETRY_FIRST_S, RETRY_MAX_S = 5.0, 300.0
+_clock = time.monotonic  # the back-off's clock (tests move it)
+
 _lock = threading.Lock()
 _handler: TacotronHandler | None = None
-_error: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadFailure:
+    attempts: int
+    retry_at: float
+
+
+_failure: LoadFailure | None = None
 
 
 def handler_config() -> HandlerConfig:
@@ -36,39 +54,50 @@ def process_started() -> None:
     if settings.TTS["LOAD_AT_STARTUP"]:
         try:
             get_handler()
-        except Exception as exc:
-            log.error("TTS models failed to load: %s", exc)
+        except ModelNotReadyError:
+            pass  # logged by get_handler
 
 
 def get_handler() -> TacotronHandler:
-    """The process's initialized handler; raises ModelNotReadyError / CheckpointError when it cannot load."""
-    global _handler, _error
+    """The process's initialized handler. Raises ModelNotReadyError (with a public message) when the models cannot
+    load, now or at the last attempt within the back-off."""
+    global _handler, _failure
     if _handler is not None and _handler.initialized:
         return _handler
     with _lock:
-        if _handler is None or not _handler.initialized:
-            handler = TacotronHandler(handler_config())
-            try:
-                handler.initialize()
-            except Exception as exc:
-                _error = f"{type(exc).__name__}: {exc}"
-                raise
-            _handler, _error = handler, None
+        if _handler is not None and _handler.initialized:
+            return _handler
+        if _failure is not None and _clock() < _failure.retry_at:
+            raise ModelNotReadyError(PUBLIC_LOAD_FAILURE)
+        attempts = _failure.attempts + 1 if _failure else 1
+        try:
+            handler = TacotronHandler(handler_config()).initialize()
+        except Exception as exc:  # any load failure (missing file, bad checkpoint, no dictionary) is a 503
+            delay = min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_MAX_S)
+            _failure = LoadFailure(attempts=attempts, retry_at=_clock() + delay)
+            log.error("TTS models failed to load (attempt %d, next in %.0f s): %s: %s", attempts, delay,
+                      type(exc).__name__, exc, exc_info=not isinstance(exc, ModelNotReadyError))
+            raise ModelNotReadyError(PUBLIC_LOAD_FAILURE) from exc
+        _handler, _failure = handler, None
     return _handler
 
 
 def status() -> dict[str, Any]:
-    """Readiness without loading anything: whether the models are loaded, which voice, or why not."""
+    """Readiness without loading anything: whether the models are loaded and which voice, or a public reason."""
     handler = _handler
     if handler is not None and handler.initialized:
         return {"ready": True, "voice": handler.voice, "vocoders": list(handler.vocoders),
                 "default_vocoder": handler.default_vocoder, "device": str(handler.device),
                 "precision": handler.precision,
                 "sample_rate": handler.audio_config.sampling_rate}
-    return {"ready": False, "reason": _error or "models not loaded yet"}
+    failure = _failure
+    if failure is not None:
+        return {"ready": False, "reason": PUBLIC_LOAD_FAILURE,
+                "retry_in_s": max(0, round(failure.retry_at - _clock()))}
+    return {"ready": False, "reason": "models not loaded yet"}
 
 
 def reset_for_tests() -> None:
-    global _handler, _error
+    global _handler, _failure
     with _lock:
-        _handler, _error = None, None
+        _handler, _failure = None, None

@@ -1,9 +1,11 @@
 """One JSON error shape for everything under /api/: {"error": {"status", "code", "message", "details"}}."""
 from __future__ import annotations
 
+import errno
 import logging
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -14,6 +16,14 @@ from tts_core.checkpoints import CheckpointError
 from tts_core.text import TextError
 
 log = logging.getLogger(__name__)
+
+
+class StorageError(Exception):
+    """The audio file could not be written (disk full, read-only or missing MEDIA_ROOT); nothing was kept."""
+
+    def __init__(self, os_error: OSError):
+        super().__init__(str(os_error))
+        self.full = os_error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
@@ -40,10 +50,22 @@ def api_exception_handler(exc, context):
         return Response(error_body(400, "invalid_option", str(exc)), status=400)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(413, "too_large", "request body too large"), status=413)
+    # Server-side failures: a generic public message (no paths, no exception text); the log has the detail.
     if isinstance(exc, (ModelNotReadyError, CheckpointError)):
         log.error("synthesis unavailable: %s", exc)
-        return Response(error_body(503, "not_ready", f"speech synthesis is unavailable: {exc}"), status=503,
-                        headers={"Retry-After": "30"})
+        return Response(error_body(503, "not_ready", "speech synthesis is unavailable right now; try again later"),
+                        status=503, headers={"Retry-After": "30"})
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        log.error("database unavailable: %s", exc)
+        return Response(error_body(503, "database_unavailable", "the database is unavailable; try again shortly"),
+                        status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, StorageError):
+        log.error("audio storage failed: %s", exc)
+        if exc.full:
+            return Response(error_body(507, "storage_full", "the server has no space left to store audio"),
+                            status=507)
+        return Response(error_body(503, "storage_unavailable", "the audio could not be stored; try again later"),
+                        status=503, headers={"Retry-After": "30"})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

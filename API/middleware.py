@@ -1,10 +1,48 @@
 """Request middleware of the API."""
 from __future__ import annotations
 
+import ipaddress
+
 from django.conf import settings
 from django.http import JsonResponse
+from django.urls import resolve
 
 from .exceptions import error_body
+
+# The paths a container's own health check probes (scripts/probe.py).
+PROBE_PATHS = frozenset({"/api/health/", "/api/health/ready/"})
+
+
+def _is_local_probe(meta) -> bool:
+    """A request from this host itself that no proxy forwarded: the container's (or host's) own health check.
+    Everything Nginx forwards carries X-Forwarded-For, so real traffic never matches."""
+    if "HTTP_X_FORWARDED_FOR" in meta or "HTTP_X_REAL_IP" in meta or "HTTP_FORWARDED" in meta:
+        return False
+    try:
+        return ipaddress.ip_address(meta.get("REMOTE_ADDR", "")).is_loopback
+    except ValueError:
+        return False
+
+
+class LocalProbeMiddleware:
+    """Answer the local health probe before host validation and the HTTPS redirect.
+
+    Under production settings (a real DJANGO_ALLOWED_HOSTS, DJANGO_HTTPS=1) a probe of http://127.0.0.1:8000 would
+    get 400 (host not allowed) or 301 (to https) and the container would never become healthy. Only probes from
+    the loopback address without proxy headers skip those two checks; real traffic keeps both.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method in ("GET", "HEAD") and request.path_info in PROBE_PATHS and _is_local_probe(request.META):
+            match = resolve(request.path_info)
+            response = match.func(request, *match.args, **match.kwargs)
+            if hasattr(response, "render"):  # a DRF Response returned from middleware is not rendered for us
+                response.render()
+            return response
+        return self.get_response(request)
 
 
 class BodySizeLimitMiddleware:

@@ -4,10 +4,17 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
 from .models import TTSound
+
+
+def database_ping() -> None:
+    """One round trip to the database; raises django.db.OperationalError while it is unreachable."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def anonymous_access_allowed() -> bool:

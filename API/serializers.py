@@ -51,6 +51,21 @@ class TTSListFilterSerializer(serializers.Serializer):
     page = serializers.IntegerField(required=False, min_value=1)
 
 
+class TTSCleanFilterSerializer(TTSListFilterSerializer):
+    """Bulk deletion must say what it deletes: a date bound, or everything with all=true."""
+
+    page = None  # not paginated
+
+    all = serializers.BooleanField(required=False, default=False,
+                                   help_text="true: delete every record that matches the other filters")
+
+    def validate(self, attrs):
+        if not attrs.get("all") and not (attrs.get("created_before") or attrs.get("created_after")):
+            raise serializers.ValidationError(
+                "say what to delete: created_before and/or created_after, or all=true for everything")
+        return attrs
+
+
 class TTSoundOutputSerializer(serializers.ModelSerializer):
     audio_url = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()

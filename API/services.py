@@ -10,8 +10,9 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from .engine import get_handler
+from .exceptions import StorageError
 from .models import TTSound
-from .selectors import tts_can_bulk_delete, tts_can_delete
+from .selectors import database_ping, tts_can_bulk_delete, tts_can_delete
 
 log = logging.getLogger(__name__)
 
@@ -23,24 +24,37 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     A synthesis error leaves nothing behind; a database error after the file is written removes the file.
     """
     handler = get_handler()
+    database_ping()  # an outage fails now (503), not after the synthesis's CPU time
     result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
     sound = TTSound(text_content=text, inference_time=result.timings["total"], duration=result.duration,
                     sample_rate=result.sample_rate, voice=result.voice, vocoder=result.vocoder,
                     sigma=result.sigma, denoiser_strength=result.denoiser_strength, truncated=result.truncated,
                     owner=owner if owner is not None and owner.is_authenticated else None)
-    name = ""
+    storage = sound.audio_join.storage
+    # The name is fixed before writing, so a write that fails half-way (disk full) leaves no partial file either.
+    name = sound.audio_join.field.generate_filename(sound, f"{sound.uuid}.wav")
     try:
         with transaction.atomic():
-            sound.audio_join.save(f"{sound.uuid}.wav", ContentFile(result.wav_bytes()), save=False)
-            name = sound.audio_join.name
+            try:
+                name = storage.save(name, ContentFile(result.wav_bytes()))
+            except OSError as exc:
+                raise StorageError(exc) from exc
+            sound.audio_join.name = name
             sound.save(force_insert=True)
     except BaseException:
-        if name:
-            sound.audio_join.storage.delete(name)
+        _remove_file(storage, name)
         raise
     log.info("tts created %s: %.2fs audio in %.2fs (%s)", sound.uuid, result.duration, result.timings["total"],
              result.vocoder)
     return sound
+
+
+def _remove_file(storage, name: str) -> None:
+    try:
+        if storage.exists(name):
+            storage.delete(name)
+    except OSError:
+        log.warning("could not remove audio file %s after a failed create", name, exc_info=True)
 
 
 def tts_delete(*, sound: TTSound, by) -> None:

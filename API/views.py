@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from django.db import InterfaceError, OperationalError
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
@@ -11,17 +12,20 @@ from rest_framework.views import APIView
 
 from . import engine
 from .permissions import CanSynthesize
-from .selectors import tts_get, tts_list
-from .serializers import TTSCreateInputSerializer, TTSListFilterSerializer, TTSoundOutputSerializer
+from tts_core import ModelNotReadyError
+
+from .selectors import database_ping, tts_get, tts_list
+from .serializers import (TTSCleanFilterSerializer, TTSCreateInputSerializer, TTSListFilterSerializer,
+                          TTSoundOutputSerializer)
 from .services import tts_bulk_delete, tts_create, tts_delete
-from .throttling import SynthesisAnonThrottle, SynthesisUserThrottle
+from .throttling import ReadinessThrottle, SynthesisAnonThrottle, SynthesisUserThrottle
 
 
-def _filters(request) -> dict:
-    """The list filters of the query string, validated (``page`` is the paginator's)."""
-    filters = TTSListFilterSerializer(data=request.query_params)
+def _filters(request, serializer=TTSListFilterSerializer) -> dict:
+    """The list filters of the query string, validated (``page`` is the paginator's, ``all`` the clean's)."""
+    filters = serializer(data=request.query_params)
     filters.is_valid(raise_exception=True)
-    return {k: v for k, v in filters.validated_data.items() if k != "page"}
+    return {k: v for k, v in filters.validated_data.items() if k not in ("page", "all")}
 
 
 ERROR_SCHEMA = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
@@ -37,8 +41,9 @@ class TTSListCreateAPI(APIView):
         return [SynthesisUserThrottle(), SynthesisAnonThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(request=TTSCreateInputSerializer,
-                   responses={201: TTSoundOutputSerializer, 400: ERROR_SCHEMA, 413: ERROR_SCHEMA,
-                              429: ERROR_SCHEMA, 503: ERROR_SCHEMA},
+                   responses={201: TTSoundOutputSerializer, 400: ERROR_SCHEMA, 401: ERROR_SCHEMA,
+                              403: ERROR_SCHEMA, 413: ERROR_SCHEMA, 429: ERROR_SCHEMA, 503: ERROR_SCHEMA,
+                              507: ERROR_SCHEMA},
                    summary="Synthesize speech from text")
     def post(self, request):
         data = TTSCreateInputSerializer(data=request.data)
@@ -75,12 +80,13 @@ class TTSDetailAPI(APIView):
 class TTSCleanAPI(APIView):
     permission_classes = [IsAdminUser]
 
-    @extend_schema(parameters=[OpenApiParameter("created_before", str, description="ISO date-time; default: all")],
-                   request=None,
-                   responses={200: inline_serializer("CleanResult", {"deleted": serializers.IntegerField()})},
-                   summary="Staff: delete sounds (and their files) in bulk")
+    @extend_schema(parameters=[TTSCleanFilterSerializer], request=None,
+                   responses={200: inline_serializer("CleanResult", {"deleted": serializers.IntegerField()}),
+                              400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA},
+                   summary="Staff: delete sounds (and their files) in bulk: a date range, or all=true")
     def delete(self, request):
-        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **_filters(request)), by=request.user)
+        filters = _filters(request, TTSCleanFilterSerializer)
+        deleted = tts_bulk_delete(queryset=tts_list(user=request.user, **filters), by=request.user)
         return Response({"deleted": deleted})
 
 
@@ -97,14 +103,21 @@ class HealthAPI(APIView):
 class ReadinessAPI(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
+    throttle_classes = [ReadinessThrottle]
 
     @extend_schema(responses={200: inline_serializer("Ready", {"ready": serializers.BooleanField(),
-                                                                 "voice": serializers.CharField()})},
-                   summary="Readiness: loads the models if needed and says which voice is active")
+                                                                 "voice": serializers.CharField()}),
+                              503: inline_serializer("NotReady", {"ready": serializers.BooleanField(),
+                                                                    "reason": serializers.CharField()})},
+                   summary="Readiness: the models are loaded (loading them if needed) and the database answers")
     def get(self, request):
         try:
             engine.get_handler()
-        except Exception:  # reported, not raised: readiness must answer
+        except ModelNotReadyError:  # reported, not raised: readiness must answer (engine logs and backs off)
             pass
         state = engine.status()
+        try:
+            database_ping()
+        except (OperationalError, InterfaceError):
+            state = {**state, "ready": False, "reason": "the database is unavailable"}
         return Response(state, status=200 if state["ready"] else 503)

@@ -31,8 +31,8 @@ export GUNICORN_BIND="127.0.0.1:$API_PORT" GUNICORN_WORKERS="${GUNICORN_WORKERS:
 export TTS_LOAD_AT_STARTUP=1 TTS_UPSTREAM="127.0.0.1:$API_PORT" NGINX_PORT="$PORT"
 RUN_DIR="$ROOT/run"
 mkdir -p "$RUN_DIR" "$MEDIA_ROOT" "$STATIC_ROOT"
-# nginx workers run as an unprivileged user: the served folders must be readable by them.
-chmod o+rx "$ROOT" "$MEDIA_ROOT" "$STATIC_ROOT" 2>/dev/null || true
+# nginx's workers run as the user who runs this script (root included: see nginx/native.conf.template), so the
+# served folders need no extra permissions, wherever the project was cloned.
 
 "$PYTHON" scripts/render_nginx.py "$RUN_DIR/nginx" >/dev/null
 
@@ -64,10 +64,20 @@ curl -fs "http://127.0.0.1:$PORT/api/health/ready/" || { echo "not ready; see $R
 echo
 
 echo "==> saying hello"
-reply=$(curl -fs -X POST "http://127.0.0.1:$PORT/api/tts/" -H 'Content-Type: application/json' \
-    -d '{"text": "Hello! Your text to speech service is up and running."}')
-url=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["audio_url"])' <<<"$reply")
-curl -fs -o "$RUN_DIR/hello.wav" "$url"
+fail() {
+    echo >&2
+    echo "run.sh: $1" >&2
+    [ -n "${2:-}" ] && tail -5 "$2" >&2
+    exit 1
+}
+code=$(curl -s -o "$RUN_DIR/hello.json" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/tts/" \
+    -H 'Content-Type: application/json' -d '{"text": "Hello! Your text to speech service is up and running."}') || true
+[ "$code" = 201 ] || fail "the hello synthesis answered HTTP $code: $(cat "$RUN_DIR/hello.json" 2>/dev/null)" \
+    "$RUN_DIR/gunicorn.log"
+url=$("$PYTHON" -c 'import json,sys; print(json.load(sys.stdin)["audio_url"])' <"$RUN_DIR/hello.json")
+code=$(curl -s -o "$RUN_DIR/hello.wav" -w '%{http_code}' "$url") || true
+[ "$code" = 200 ] || fail "nginx could not serve the audio file $url (HTTP $code); nginx runs as $(id -un) and \
+serves $MEDIA_ROOT: check that this user may read it. nginx's error log says:" "$RUN_DIR/nginx/error.log"
 for player in aplay paplay afplay; do
     if command -v "$player" >/dev/null 2>&1; then "$player" "$RUN_DIR/hello.wav" >/dev/null 2>&1 || true; break; fi
 done

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pathlib
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from tts_core.config import HandlerConfig  # the handler's defaults, stated once there (no torch import)
 
@@ -25,6 +26,23 @@ if DEBUG:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-development-key-only-for-DEBUG")
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # required: no secret default in production
+
+# Values copied from .env.example or a tutorial must not reach production: refused at start-up, with the fix.
+PLACEHOLDER_SECRETS = {"change-me", "changeme", "change-me-to-a-long-random-string", "secret", "password",
+                       "postgres"}
+_KEY_HELP = 'generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))"'
+
+
+def _refuse_placeholders(secret_key: str, database_password: str | None) -> None:
+    key = secret_key.strip()
+    if key.lower() in PLACEHOLDER_SECRETS or "change-me" in key.lower() or key.startswith("django-insecure-"):
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY is a placeholder; {_KEY_HELP}")
+    if len(key) < 50 or len(set(key)) < 5:
+        raise ImproperlyConfigured(f"DJANGO_SECRET_KEY is too short or too simple (50 characters at least); "
+                                   f"{_KEY_HELP}")
+    if database_password and database_password.strip().lower() in PLACEHOLDER_SECRETS:
+        raise ImproperlyConfigured("the database password (POSTGRES_PASSWORD / DATABASE_URL) is a placeholder; "
+                                   "set a real one")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -42,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: the container's own health probe is answered before host validation and the HTTPS redirect.
+    "API.middleware.LocalProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "API.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,6 +89,11 @@ TEMPLATES = [{
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+# A persistent connection is checked before reuse: after a database restart the first request reconnects
+# instead of failing on a dead socket.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if not DEBUG:
+    _refuse_placeholders(SECRET_KEY, DATABASES["default"].get("PASSWORD"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -157,8 +182,10 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "synthesis_user": env.str("TTS_THROTTLE_USER", default="30/min"),
         "synthesis_anon": env.str("TTS_THROTTLE_ANON", default="10/min"),
+        "readiness": env.str("TTS_THROTTLE_READINESS", default="120/min"),
     },
-    # Behind Nginx exactly one proxy adds X-Forwarded-For; DRF then takes the client address from it.
+    # Nginx resolves the client's address (its real_ip module trusts only NGINX_TRUSTED_PROXIES) and sends
+    # exactly that one address in X-Forwarded-For; DRF's throttles key clients by it.
     "NUM_PROXIES": env.int("DJANGO_NUM_PROXIES", default=1),
 }
 SPECTACULAR_SETTINGS = {

