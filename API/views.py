@@ -2,21 +2,25 @@
 (selectors and services do) and build no error bodies: they raise, and API.exceptions renders."""
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from django.db import InterfaceError, OperationalError
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from . import engine
-from .permissions import CanSynthesize
 from tts_core import ModelNotReadyError
 
+from . import engine
+from .permissions import CanSynthesize
 from .selectors import database_ping, tts_get, tts_list
-from .serializers import (TTSCleanFilterSerializer, TTSCreateInputSerializer, TTSListFilterSerializer,
-                          TTSoundOutputSerializer)
+from .serializers import (
+    TTSCleanFilterSerializer,
+    TTSCreateInputSerializer,
+    TTSListFilterSerializer,
+    TTSoundOutputSerializer,
+)
 from .services import tts_bulk_delete, tts_create, tts_delete
 from .throttling import ReadinessThrottle, SynthesisAnonThrottle, SynthesisUserThrottle
 

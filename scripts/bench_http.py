@@ -32,17 +32,19 @@ def one_request(url: str, text: str, token: str | None, timeout: float) -> dict:
         headers["Authorization"] = f"Token {token}"
     body = json.dumps({"text": text}).encode()
     start = time.perf_counter()
+    retry_after = None
     try:
         req = urllib.request.Request(f"{url}/api/tts/", data=body, headers=headers, method="POST")
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             payload = json.loads(resp.read())
             status = resp.status
     except urllib.error.HTTPError as err:
-        status, payload = err.code, None
+        status, payload, retry_after = err.code, None, err.headers.get("Retry-After")
+        err.read()
     except (urllib.error.URLError, OSError):
         status, payload = 0, None
     latency = time.perf_counter() - start
-    return {"status": status, "latency": latency,
+    return {"status": status, "latency": latency, "retry_after": retry_after,
             "inference_time": payload.get("inference_time") if payload else None,
             "uuid": payload.get("uuid") if payload else None}
 
@@ -67,6 +69,10 @@ def run_level(url: str, n: int, concurrency: int, token: str | None, timeout: fl
     return {
         "concurrency": concurrency, "requests": n, "ok": len(ok), "error_rate": 1 - len(ok) / n if n else 0.0,
         "statuses": sorted({r["status"] for r in results}),
+        "status_counts": {str(code): sum(r["status"] == code for r in results)
+                          for code in sorted({r["status"] for r in results})},
+        # every answer that was not a success says when to retry (429, 503)
+        "retry_after_missing": sum(r["status"] in (429, 503) and not r["retry_after"] for r in results),
         "throughput_rps": len(ok) / wall if wall else 0.0,
         "latency_mean_s": statistics.fmean(lat) if lat else float("nan"),
         "latency_p50_s": percentile(lat, 50), "latency_p90_s": percentile(lat, 90),
@@ -90,11 +96,11 @@ def main(argv: list[str] | None = None) -> list[dict]:
     url = args.url.rstrip("/")
     levels = [run_level(url, args.requests, c, args.token, args.timeout) for c in args.concurrency]
     print(f"{'conc':>4} {'ok':>5} {'err%':>5} {'req/s':>7} {'mean s':>7} {'p50':>7} {'p90':>7} {'p99':>7} "
-          f"{'outside synth':>13}")
+          f"{'outside synth':>13}  statuses")
     for lv in levels:
         print(f"{lv['concurrency']:>4} {lv['ok']:>5} {100 * lv['error_rate']:>5.1f} {lv['throughput_rps']:>7.2f} "
               f"{lv['latency_mean_s']:>7.3f} {lv['latency_p50_s']:>7.3f} {lv['latency_p90_s']:>7.3f} "
-              f"{lv['latency_p99_s']:>7.3f} {100 * lv['outside_synthesis_share']:>12.1f}%")
+              f"{lv['latency_p99_s']:>7.3f} {100 * lv['outside_synthesis_share']:>12.1f}%  {lv['status_counts']}")
     if args.cleanup and args.token:
         for lv in levels:
             for uuid in lv["uuids"]:

@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -29,10 +28,19 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):  # a redirect is an answer to look at, not to follow
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def http(method: str, url: str, body: bytes | None = None, headers: dict | None = None, timeout: float = 60):
+    """One request, redirects not followed: (status, headers as a dict, body, the raw header object)."""
     req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
+        with _opener.open(req, timeout=timeout) as resp:
             return resp.status, dict(resp.headers.items()), resp.read(), resp.headers
     except urllib.error.HTTPError as err:
         return err.code, dict(err.headers.items()), err.read(), err.headers
@@ -44,12 +52,16 @@ def post_json(url: str, payload: dict, headers: dict | None = None, timeout: flo
     return status, hdrs, (json.loads(body) if body else None), raw
 
 
-def wait_for(url: str, deadline: float = 60) -> None:
+def wait_for(url: str, deadline: float = 60, expect_any_status: bool = False) -> None:
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         try:
-            with urllib.request.urlopen(url, timeout=2):
+            with _opener.open(url, timeout=2):
                 return
+        except urllib.error.HTTPError:
+            if expect_any_status:  # it answers (a redirect or a 400 under production settings)
+                return
+            time.sleep(0.3)
         except (urllib.error.URLError, ConnectionError, OSError):
             time.sleep(0.3)
     raise RuntimeError(f"{url} did not come up")
@@ -62,9 +74,8 @@ class Stack:
             if os.environ.get("CI"):
                 raise RuntimeError("nginx is required for the stack tests (scripts/test.sh installs it)")
             pytest.skip("nginx is not installed")
-        # Nginx workers run as another user: the folder it serves must be traversable (pytest's tmp is 0700).
-        tmp = pathlib.Path(tempfile.mkdtemp(prefix="tts-stack-"))
-        tmp.chmod(0o755)
+        # pytest's tmp folders are private (0700, under /tmp/pytest-of-<user>): nginx must serve them all the same,
+        # as it must serve a clone under /root (scripts/render_nginx.py runs root's workers as root).
         self.tmp = tmp
         self.api_port, self.port = free_port(), free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -102,15 +113,29 @@ class Stack:
                                          stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         subprocess.run([sys.executable, str(ROOT / "scripts/render_nginx.py"), str(tmp / "nginx")], env=self.env,
                        check=True, capture_output=True)
-        self.nginx = subprocess.Popen(["nginx", "-c", str(tmp / "nginx/nginx.conf"), "-e",
-                                       str(tmp / "nginx/error.log")], stdout=self.log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self.extra_nginx: list[subprocess.Popen] = []
+        self.nginx = self._start_nginx(tmp / "nginx", self.env)
         try:
             wait_for(f"http://127.0.0.1:{self.api_port}/api/health/")
-            wait_for(f"{self.url}/api/health/")
+            wait_for(f"{self.url}/api/health/", expect_any_status=True)
         except RuntimeError:
             self.stop()
             raise RuntimeError((tmp / "stack.log").read_text(errors="replace")[-3000:])
+
+    def _start_nginx(self, runtime: pathlib.Path, env: dict[str, str]) -> subprocess.Popen:
+        subprocess.run([sys.executable, str(ROOT / "scripts/render_nginx.py"), str(runtime)], env=env, check=True,
+                       capture_output=True)
+        return subprocess.Popen(["nginx", "-c", str(runtime / "nginx.conf"), "-e", str(runtime / "error.log")],
+                                stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def another_nginx(self, **env: str) -> str:
+        """A second Nginx in front of the same Gunicorn, with other settings; returns its URL."""
+        port = free_port()
+        runtime = self.tmp / f"nginx-{port}"
+        self.extra_nginx.append(self._start_nginx(runtime, {**self.env, "NGINX_PORT": str(port), **env}))
+        url = f"http://127.0.0.1:{port}"
+        wait_for(f"{url}/api/health/", expect_any_status=True)
+        return url
 
     def manage(self, *args: str) -> str:
         out = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True,
@@ -127,11 +152,17 @@ class Stack:
     def media_files(self) -> list[pathlib.Path]:
         return sorted(p for p in self.media.rglob("*") if p.is_file()) if self.media.exists() else []
 
+    def rows(self) -> list[str]:
+        return json.loads(self.manage("shell", "--no-imports", "-c",
+                                      "import json; from API.models import TTSound; "
+                                      "print(json.dumps([str(u) for u in TTSound.objects.values_list('uuid', flat=True)]))"))
+
     def stop(self) -> None:
-        for proc in (self.nginx, self.gunicorn):
+        procs = [*self.extra_nginx, self.nginx, self.gunicorn]
+        for proc in procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in (self.nginx, self.gunicorn):
+        for proc in procs:
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -15,6 +15,13 @@ import pytest
 from .conftest import Stack, http, post_json
 
 pytestmark = pytest.mark.stack
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
+
+
+def assert_security_headers(raw, what: str) -> None:
+    """Exactly one of each, whoever answered (Django, nginx's files, nginx's own errors)."""
+    for name, value in SECURITY_HEADERS.items():
+        assert raw.get_all(name) == [value], (what, name, raw.get_all(name))
 
 
 @pytest.fixture(scope="module")
@@ -35,26 +42,34 @@ def test_synthesis_audio_static_limits_and_delete_through_nginx(stack):
     assert status == 201, record
     assert record["audio_url"].startswith(f"{stack.url}/media/tts/")  # absolute, on the proxy's address
     assert headers["Server"] == "nginx"  # server_tokens off: no version
-    for name in ("X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"):
-        assert len(raw.get_all(name)) == 1, name
+    assert_security_headers(raw, "api")
 
     status, headers, audio, raw = http("GET", record["audio_url"])
     assert status == 200 and headers["Content-Type"] == "audio/wav"
-    assert raw.get_all("Cache-Control") == ["public, max-age=86400"]
+    # Deletable user content: no shared cache keeps it, browsers revalidate.
+    assert raw.get_all("Cache-Control") == ["private, no-cache"]
+    assert_security_headers(raw, "media")
+    assert http("GET", record["audio_url"], headers={"If-None-Match": headers["ETag"]})[0] == 304
     with wave.open(io.BytesIO(audio)) as w:
         assert w.getframerate() == 22050 and w.getnframes() > 0
     status, headers, part, _ = http("GET", record["audio_url"], headers={"Range": "bytes=0-99"})
     assert status == 206 and len(part) == 100 and headers["Content-Range"] == f"bytes 0-99/{len(audio)}"
 
-    status, headers, css, _ = http("GET", f"{stack.url}/static/admin/css/base.css")
+    status, headers, css, raw = http("GET", f"{stack.url}/static/admin/css/base.css")
     assert status == 200 and headers["Content-Type"].startswith("text/css") and len(css) > 1000
+    assert raw.get_all("Cache-Control") == ["public, max-age=604800"]
+    assert_security_headers(raw, "static")
+    assert_security_headers(http("GET", f"{stack.url}/static/nothing.css")[3], "static 404")
 
-    status, _, error, _ = post_json(f"{stack.url}/api/tts/", {"text": "a" * 200_000})
+    status, _, error, raw = post_json(f"{stack.url}/api/tts/", {"text": "a" * 200_000})
     assert status == 413 and error["error"]["code"] == "too_large"
+    assert_security_headers(raw, "nginx 413")
 
     status, _, _, _ = http("DELETE", f"{stack.url}/api/tts/{record['uuid']}/", headers=auth)
     assert status == 204
-    assert http("GET", record["audio_url"])[0] == 404
+    status, _, _, raw = http("GET", record["audio_url"])
+    assert status == 404  # (and "private, no-cache": no cache holds on to the 404 either)
+    assert_security_headers(raw, "media 404")
     assert stack.media_files() == []
 
 
@@ -82,7 +97,8 @@ def test_burst_is_rate_limited_by_nginx(stack):
     codes = [r[0] for r in results]
     assert 429 in codes and 400 in codes  # the first few reach Django (empty text -> 400), the rest are shed
     limited = next(r for r in results if r[0] == 429)
-    assert limited[2]["error"]["code"] == "throttled" and limited[1]["Retry-After"] == "1"
+    assert limited[2]["error"]["code"] == "throttled" and limited[3].get_all("Retry-After") == ["1"]
+    assert_security_headers(limited[3], "nginx 429")
     assert stack.media_files() == files_before
 
 
@@ -103,8 +119,9 @@ def test_worker_killed_mid_synthesis(tmp_path, checkpoints):
         assert thread.is_alive()
         os.kill(workers[0], signal.SIGKILL)
         thread.join(timeout=60)
-        status, headers, body, _ = result["response"]
-        assert status == 502 and body["error"]["code"] == "bad_gateway" and headers["Retry-After"]
+        status, headers, body, raw = result["response"]
+        assert status == 502 and body["error"]["code"] == "bad_gateway" and raw.get_all("Retry-After") == ["5"]
+        assert_security_headers(raw, "nginx 502")
 
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and (not stack.workers() or stack.workers() == workers):
@@ -113,10 +130,7 @@ def test_worker_killed_mid_synthesis(tmp_path, checkpoints):
         status, _, record, _ = post_json(f"{stack.url}/api/tts/", {"text": "After the crash."}, timeout=120)
         assert status == 201, record
         # Exactly one row and one file: the killed request left neither.
-        rows = json.loads(stack.manage("shell", "--no-imports", "-c",
-                                       "import json; from API.models import TTSound; "
-                                       "print(json.dumps([str(u) for u in TTSound.objects.values_list('uuid', flat=True)]))"))
-        assert rows == [record["uuid"]]
+        assert stack.rows() == [record["uuid"]]
         assert [p.stem for p in stack.media_files()] == [record["uuid"]]
     finally:
         stack.stop()
