@@ -107,6 +107,7 @@ class Stack:
             "OMP_NUM_THREADS": "1",
             **(extra_env or {}),
         }
+        self.env = {k: v for k, v in self.env.items() if v is not None}  # None: back to the product's default
         self.env.pop("TTS_NVIDIA_DLE_DIR", None)
         self.log = open(tmp / "stack.log", "wb")
         self.gunicorn = subprocess.Popen([str(ROOT / "scripts/entrypoint.sh")], cwd=ROOT, env=self.env,
@@ -119,8 +120,9 @@ class Stack:
             wait_for(f"http://127.0.0.1:{self.api_port}/api/health/")
             wait_for(f"{self.url}/api/health/", expect_any_status=True)
         except RuntimeError:
+            log = (tmp / "stack.log").read_text(errors="replace")[-3000:]
             self.stop()
-            raise RuntimeError((tmp / "stack.log").read_text(errors="replace")[-3000:])
+            raise RuntimeError(log) from None
 
     def _start_nginx(self, runtime: pathlib.Path, env: dict[str, str]) -> subprocess.Popen:
         subprocess.run([sys.executable, str(ROOT / "scripts/render_nginx.py"), str(runtime)], env=env, check=True,

@@ -1,0 +1,138 @@
+"""Load and fault tests on the real processes (issue 20): 500 requests at concurrency 8 through Nginx, the default
+throttles under load, PostgreSQL restarted under a running service, and the release step run by replicas at once.
+Each prints its figures (pytest -s shows them)."""
+from __future__ import annotations
+
+import concurrent.futures
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from .conftest import ROOT, Stack, http, post_json
+
+pytestmark = pytest.mark.stack
+PG_ADMIN = os.environ.get("STACK_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    return bench
+
+
+def _figures(name: str, level: dict, **extra) -> None:
+    keep = ("requests", "concurrency", "status_counts", "latency_p50_s", "latency_p99_s", "throughput_rps")
+    print(f"\n[{name}] " + json.dumps({**{k: level[k] for k in keep}, **extra}))
+
+
+def test_500_requests_at_concurrency_8_all_succeed_and_rows_match_files(tmp_path, checkpoints):
+    stack = Stack(tmp_path, checkpoints["quick"], checkpoints["waveglow"],
+                  {"NGINX_TTS_RATE": "10000r/s", "NGINX_TTS_BURST": "1000", "GUNICORN_THREADS": "8"})
+    try:
+        level = _bench().run_level(stack.url, 500, 8, None, 120)
+        rows, files = stack.rows(), stack.media_files()
+        _figures("load 500x8, throttles raised", level, rows=len(rows), files=len(files))
+        assert level["status_counts"] == {"201": 500}
+        assert len(rows) == len(files) == 500 and sorted(rows) == sorted(p.stem for p in files)
+    finally:
+        stack.stop()
+
+
+def test_default_throttles_under_load_answer_only_success_or_429_with_retry_after(tmp_path, checkpoints):
+    defaults = {name: None for name in ("TTS_THROTTLE_ANON", "TTS_THROTTLE_USER", "NGINX_TTS_RATE", "NGINX_TTS_BURST")}
+    stack = Stack(tmp_path, checkpoints["quick"], checkpoints["waveglow"], defaults)
+    try:
+        level = _bench().run_level(stack.url, 100, 8, None, 120)
+        _figures("load 100x8, default throttles", level)
+        assert set(level["status_counts"]) <= {"201", "429"} and level["status_counts"].get("429", 0) > 0
+        assert level["retry_after_missing"] == 0
+        assert 0 < level["status_counts"]["201"] <= 10 + 1  # TTS_THROTTLE_ANON's 10/min (+1 at a minute edge)
+        assert len(stack.rows()) == len(stack.media_files()) == level["status_counts"]["201"]
+    finally:
+        stack.stop()
+
+
+# --------------------------------------------------------------------------------------------- PostgreSQL
+def _psql(sql: str) -> None:
+    subprocess.run(["psql", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
+
+
+@pytest.fixture
+def pg_database():
+    if shutil.which("psql") is None or subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL on 127.0.0.1:5432 is required for this test")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"tts_stack_{uuid.uuid4().hex[:10]}"
+    _psql(f"CREATE DATABASE {name}")
+    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def _cluster(action: str) -> None:
+    version = sorted(os.listdir("/etc/postgresql"))[0]
+    subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action, *(
+        ["-m", "fast"] if action == "stop" else [])], check=True, capture_output=True)
+
+
+def test_postgresql_restart_gives_clear_503s_then_recovers_without_restarting_gunicorn(tmp_path, checkpoints,
+                                                                                      pg_database):
+    if shutil.which("pg_ctlcluster") is None:
+        pytest.skip("needs Debian's pg_ctlcluster to restart the server")
+    stack = Stack(tmp_path, checkpoints["quick"], checkpoints["waveglow"],
+                  {"DATABASE_URL": pg_database, "NGINX_TTS_RATE": "100r/s", "NGINX_TTS_BURST": "50"})
+    try:
+        stack.manage("shell", "-c", "from django.contrib.auth.models import User; "
+                                    "User.objects.create_user('pg', password='pw-pg-123456')")
+        token = post_json(f"{stack.url}/api/auth/token/", {"username": "pg", "password": "pw-pg-123456"})[2]["token"]
+        auth = {"Authorization": f"Token {token}"}
+        assert post_json(f"{stack.url}/api/tts/", {"text": "Before."}, auth)[0] == 201
+        workers = stack.workers()
+        _cluster("stop")
+        try:
+            outage = [post_json(f"{stack.url}/api/tts/", {"text": "During."}, auth),
+                      post_json(f"{stack.url}/api/tts/", {"text": "During, anonymous."}),
+                      http("GET", f"{stack.url}/api/tts/", headers=auth)]
+            ready = http("GET", f"{stack.url}/api/health/ready/")
+            live = http("GET", f"{stack.url}/api/health/")
+        finally:
+            _cluster("start")
+        for status, headers, body, _ in outage:
+            body = body if isinstance(body, dict) else json.loads(body)
+            assert status == 503 and body["error"]["code"] == "database_unavailable" and headers["Retry-After"]
+        assert ready[0] == 503 and json.loads(ready[2])["reason"] == "the database is unavailable"
+        assert live[0] == 200  # liveness: the process is fine, nothing to restart
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and http("GET", f"{stack.url}/api/health/ready/")[0] != 200:
+            time.sleep(0.5)
+        after = post_json(f"{stack.url}/api/tts/", {"text": "After."}, auth)
+        assert after[0] == 201, after[2]
+        assert stack.workers() == workers  # recovered by itself: the same Gunicorn workers
+        assert len(stack.rows()) == len(stack.media_files()) == 2  # nothing from the outage was kept
+    finally:
+        stack.stop()
+
+
+def test_release_step_run_by_several_replicas_at_once(pg_database):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "TTS_"))},
+           "DJANGO_SETTINGS_MODULE": "tacotron_tts.settings", "DJANGO_ENV_FILE": "", "DJANGO_DEBUG": "0",
+           "DJANGO_SECRET_KEY": "release-test-" + uuid.uuid4().hex + uuid.uuid4().hex, "DJANGO_HTTPS": "0",
+           "DATABASE_URL": pg_database, "STATIC_ROOT": "/tmp/tts-release-static-" + uuid.uuid4().hex[:8]}
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(lambda _: subprocess.run([sys.executable, "manage.py", "release", "--no-static"],
+                                                      cwd=ROOT, env=env, capture_output=True, text=True),
+                             range(4)))
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    check = subprocess.run([sys.executable, "manage.py", "migrate", "--check"], cwd=ROOT, env=env,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
