@@ -5,8 +5,11 @@ from __future__ import annotations
 from django.db import InterfaceError, OperationalError
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.authtoken.serializers import AuthTokenSerializer
+from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAdminUser, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -35,6 +38,14 @@ def _filters(request, serializer=TTSListFilterSerializer) -> dict:
 ERROR_SCHEMA = inline_serializer("Error", {"error": inline_serializer("ErrorBody", {
     "status": serializers.IntegerField(), "code": serializers.CharField(), "message": serializers.CharField(),
     "details": serializers.JSONField(required=False)})})
+PAGE_SCHEMA = inline_serializer("TTSoundPage", {
+    "count": serializers.IntegerField(), "next": serializers.URLField(allow_null=True),
+    "previous": serializers.URLField(allow_null=True), "results": TTSoundOutputSerializer(many=True)})
+
+
+def errors(*codes: int) -> dict:
+    """The error responses an operation documents; 503 (database unavailable) can come from any of them."""
+    return {code: ERROR_SCHEMA for code in (*codes, 503)}
 
 
 class TTSListCreateAPI(APIView):
@@ -45,9 +56,7 @@ class TTSListCreateAPI(APIView):
         return [SynthesisUserThrottle(), SynthesisAnonThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(request=TTSCreateInputSerializer,
-                   responses={201: TTSoundOutputSerializer, 400: ERROR_SCHEMA, 401: ERROR_SCHEMA,
-                              403: ERROR_SCHEMA, 413: ERROR_SCHEMA, 429: ERROR_SCHEMA, 503: ERROR_SCHEMA,
-                              507: ERROR_SCHEMA},
+                   responses={201: TTSoundOutputSerializer, **errors(400, 401, 403, 413, 429, 507)},
                    summary="Synthesize speech from text")
     def post(self, request):
         data = TTSCreateInputSerializer(data=request.data)
@@ -56,7 +65,7 @@ class TTSListCreateAPI(APIView):
         return Response(TTSoundOutputSerializer(sound, context={"request": request}).data,
                         status=status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[TTSListFilterSerializer], responses={200: TTSoundOutputSerializer(many=True)},
+    @extend_schema(parameters=[TTSListFilterSerializer], responses={200: PAGE_SCHEMA, **errors(400, 401, 403, 404)},
                    summary="List your synthesized sounds (staff: all), newest first")
     def get(self, request):
         qs = tts_list(user=request.user, **_filters(request))
@@ -70,12 +79,12 @@ class TTSDetailAPI(APIView):
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsAuthenticated()]
 
-    @extend_schema(responses={200: TTSoundOutputSerializer, 404: ERROR_SCHEMA}, summary="One sound by uuid")
+    @extend_schema(responses={200: TTSoundOutputSerializer, **errors(404)}, summary="One sound by uuid")
     def get(self, request, pk):
         sound = tts_get(pk=pk, user=request.user)
         return Response(TTSoundOutputSerializer(sound, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, 404: ERROR_SCHEMA}, summary="Delete a sound and its audio file")
+    @extend_schema(responses={204: None, **errors(401, 403, 404)}, summary="Delete a sound and its audio file")
     def delete(self, request, pk):
         tts_delete(sound=tts_get(pk=pk, user=request.user), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -86,7 +95,7 @@ class TTSCleanAPI(APIView):
 
     @extend_schema(parameters=[TTSCleanFilterSerializer], request=None,
                    responses={200: inline_serializer("CleanResult", {"deleted": serializers.IntegerField()}),
-                              400: ERROR_SCHEMA, 401: ERROR_SCHEMA, 403: ERROR_SCHEMA},
+                              **errors(400, 401, 403)},
                    summary="Staff: delete sounds (and their files) in bulk: a date range, or all=true")
     def delete(self, request):
         filters = _filters(request, TTSCleanFilterSerializer)
@@ -112,7 +121,8 @@ class ReadinessAPI(APIView):
     @extend_schema(responses={200: inline_serializer("Ready", {"ready": serializers.BooleanField(),
                                                                  "voice": serializers.CharField()}),
                               503: inline_serializer("NotReady", {"ready": serializers.BooleanField(),
-                                                                    "reason": serializers.CharField()})},
+                                                                    "reason": serializers.CharField()}),
+                              429: ERROR_SCHEMA},
                    summary="Readiness: the models are loaded (loading them if needed) and the database answers")
     def get(self, request):
         try:
@@ -125,3 +135,15 @@ class ReadinessAPI(APIView):
         except (OperationalError, InterfaceError):
             state = {**state, "ready": False, "reason": "the database is unavailable"}
         return Response(state, status=200 if state["ready"] else 503)
+
+
+class TokenAPI(ObtainAuthToken):
+    """DRF's token view, with its answers documented (and errors in the API's one shape)."""
+
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(request=AuthTokenSerializer,
+                   responses={200: inline_serializer("Token", {"token": serializers.CharField()}), **errors(400)},
+                   summary="Exchange a username and password for an API token")
+    def post(self, request, *args, **kwargs):
+        return super().post(request, *args, **kwargs)
