@@ -15,6 +15,11 @@ ensure_venv() {
     if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$digest" ]; then
         return 0
     fi
+    # requirements-dev.txt includes requirements.txt: after ./scripts/test.sh, ./scripts/run.sh installs nothing.
+    if [ "$(basename "$req")" = requirements.txt ] && [ -f .venv/.installed-requirements-dev.txt ] \
+        && [ "$(cat .venv/.installed-requirements-dev.txt)" = "$digest" ]; then
+        return 0
+    fi
     echo "==> installing Python packages from $req"
     .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
     # The exact CPU build first: any other torch spec would pull gigabytes of CUDA packages.
