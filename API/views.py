@@ -66,6 +66,7 @@ class TTSListCreateAPI(APIView):
                         status=status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[TTSListFilterSerializer], responses={200: PAGE_SCHEMA, **errors(400, 401, 403, 404)},
+                   operation_id="tts_list",
                    summary="List your synthesized sounds (staff: all), newest first")
     def get(self, request):
         qs = tts_list(user=request.user, **_filters(request))

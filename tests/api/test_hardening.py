@@ -196,3 +196,17 @@ def test_deploy_check_has_no_warnings_with_production_settings(tmp_path):
                    DJANGO_ALLOWED_HOSTS="tts.example.com", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "System check identified no issues" in done.stdout
+
+
+def test_throttle_counters_can_live_in_redis_shared_by_all_workers():
+    # The documented CACHE_URL for several workers works with what requirements.txt installs.
+    if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True).returncode != 0:
+        if os.environ.get("CI"):
+            raise RuntimeError("Redis on 127.0.0.1:6379 is required for this test")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    key = f"tts-test-{uuid.uuid4().hex}"
+    code = (f"from django.core.cache import cache; cache.set('{key}', 41, 30); cache.incr('{key}'); "
+            f"print(cache.get('{key}')); cache.delete('{key}')")
+    done = _manage("shell", "--no-imports", "-c", code, DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_HTTPS="0",
+                   CACHE_URL="redis://127.0.0.1:6379/1")
+    assert done.returncode == 0 and done.stdout.strip() == "42", done.stderr

@@ -72,6 +72,10 @@ def test_dockerfiles_are_consistent():
             if not path.startswith("/"):
                 assert (ROOT / path).exists(), path
     nginx = (ROOT / "nginx/Dockerfile").read_text()
+    for src in re.findall(r"^COPY (\S+) \S+$", nginx, flags=re.M):
+        assert (ROOT / "nginx" / src).exists(), src
+    # The image runs only executable scripts from /docker-entrypoint.d/ (the trusted-proxies settings).
+    assert "/docker-entrypoint.d/" in nginx and os.access(ROOT / "nginx/trusted-proxies.sh", os.X_OK)
     assert "nginx-unprivileged" in nginx and "default.conf.template" in nginx and "EXPOSE 8080" in nginx
     template_vars = set(re.findall(r"\$\{([A-Z_]+)\}", (ROOT / "nginx/default.conf.template").read_text()))
     env_block = nginx.split("ENV", 1)[1].split("EXPOSE")[0]
