@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 
 from .models import TTSound
+from .selectors import tts_audio_url
 
 
 @admin.register(TTSound)
@@ -28,7 +29,7 @@ class TTSoundAdmin(admin.ModelAdmin):
     def player(self, obj: TTSound) -> str:
         if not obj.audio_join:
             return "-"
-        return format_html('<audio controls preload="none" src="{}"></audio>', obj.audio_join.url)
+        return format_html('<audio controls preload="none" src="{}"></audio>', tts_audio_url(sound=obj))
 
     @admin.display(description="duration (s)", ordering="duration")
     def duration_s(self, obj: TTSound) -> str:

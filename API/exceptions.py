@@ -26,6 +26,10 @@ class StorageError(Exception):
         self.full = os_error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+class AudioLinkExpired(Exception):
+    """A signed audio link that was genuine has expired."""
+
+
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
     body = {"status": status_code, "code": code, "message": message}
     if details:
@@ -66,6 +70,9 @@ def api_exception_handler(exc, context):
                             status=507)
         return Response(error_body(503, "storage_unavailable", "the audio could not be stored; try again later"),
                         status=503, headers={"Retry-After": "30"})
+    if isinstance(exc, AudioLinkExpired):
+        return Response(error_body(403, "link_expired", "this audio link has expired; read the record again for a "
+                                                        "fresh one"), status=403)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

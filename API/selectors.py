@@ -4,10 +4,12 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.core import signing
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
 
+from .exceptions import AudioLinkExpired
 from .models import TTSound
 
 
@@ -61,6 +63,65 @@ def tts_can_read(*, sound: TTSound, user) -> bool:
     if user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk):
         return True
     return sound.owner_id is None and anonymous_access_allowed()
+
+
+# ------------------------------------------------------------------------------------------------ audio links
+_AUDIO_SALT = "API.tts-audio"
+
+
+def tts_audio_link_is_signed(*, sound: TTSound) -> bool:
+    """Owned records' audio links are signed and expire; anonymous records' too with TTS_PRIVATE_AUDIO."""
+    return sound.owner_id is not None or settings.TTS["PRIVATE_AUDIO"]
+
+
+def tts_audio_signature(*, sound: TTSound) -> str:
+    """A signature for this record's audio, valid TTS_AUDIO_LINK_MAX_AGE seconds (given to whoever may read it)."""
+    return signing.TimestampSigner(salt=_AUDIO_SALT).sign(str(sound.pk)).split(":", 1)[1]
+
+
+def tts_audio_url(*, sound: TTSound) -> str:
+    """Where the record's audio is fetched: the access-checked endpoint, with a fresh signature where one is needed."""
+    from django.urls import reverse
+
+    url = reverse("tts-audio", kwargs={"pk": sound.pk})
+    return f"{url}?sig={tts_audio_signature(sound=sound)}" if tts_audio_link_is_signed(sound=sound) else url
+
+
+def tts_audio_signature_state(*, sound: TTSound, signature: str | None) -> str:
+    """'valid', 'expired' or 'invalid' (missing, forged, or another record's)."""
+    if not signature:
+        return "invalid"
+    signer = signing.TimestampSigner(salt=_AUDIO_SALT)
+    try:
+        signer.unsign(f"{sound.pk}:{signature}", max_age=settings.TTS["AUDIO_LINK_MAX_AGE"])
+    except signing.SignatureExpired:
+        return "expired"
+    except signing.BadSignature:
+        return "invalid"
+    return "valid"
+
+
+def tts_can_read_audio(*, sound: TTSound, user, signature: str | None) -> bool:
+    """The owner and staff always; anyone with a valid signed link; anyone for an anonymous record whose link is
+    not signed (anonymous reads on, TTS_PRIVATE_AUDIO off)."""
+    if user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk):
+        return True
+    if not tts_audio_link_is_signed(sound=sound):
+        return tts_can_read(sound=sound, user=user)
+    return tts_audio_signature_state(sound=sound, signature=signature) == "valid"
+
+
+def tts_get_audio(*, pk, user, signature: str | None) -> TTSound:
+    """The record whose audio ``user`` (or the holder of ``signature``) may fetch; Http404 otherwise, as for a
+    record that does not exist, except for a signature that was valid and has expired (AudioLinkExpired)."""
+    sound = TTSound.objects.filter(pk=pk).first()
+    if sound is None:
+        raise Http404("Not found.")
+    if tts_can_read_audio(sound=sound, user=user, signature=signature):
+        return sound
+    if tts_audio_signature_state(sound=sound, signature=signature) == "expired":
+        raise AudioLinkExpired()
+    raise Http404("Not found.")
 
 
 def tts_can_delete(*, sound: TTSound, user) -> bool:

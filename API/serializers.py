@@ -6,6 +6,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from .models import TTSound
+from .selectors import tts_audio_url
 
 
 class StrictCharField(serializers.CharField):
@@ -76,7 +77,8 @@ class TTSoundOutputSerializer(serializers.ModelSerializer):
                   "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at"]
 
     def get_audio_url(self, obj: TTSound) -> str:
-        url = obj.audio_join.url
+        """The access-checked audio URL (signed and expiring for owned records); absolute when there is a request."""
+        url = tts_audio_url(sound=obj)
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 

@@ -2,8 +2,13 @@
 (selectors and services do) and build no error bodies: they raise, and API.exceptions renders."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.http import FileResponse, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -17,7 +22,7 @@ from tts_core import ModelNotReadyError
 
 from . import engine
 from .permissions import CanSynthesize
-from .selectors import database_ping, tts_get, tts_list
+from .selectors import database_ping, tts_get, tts_get_audio, tts_list
 from .serializers import (
     TTSCleanFilterSerializer,
     TTSCreateInputSerializer,
@@ -26,6 +31,20 @@ from .serializers import (
 )
 from .services import tts_bulk_delete, tts_create, tts_delete
 from .throttling import ReadinessThrottle, SynthesisAnonThrottle, SynthesisUserThrottle
+
+
+def audio_file_response(sound) -> HttpResponse:
+    """The record's WAV, sent by nginx (X-Accel-Redirect to its internal /media/ location: sendfile, Range) or, in a
+    run without it, by Django. Never kept by a shared cache; revalidated, so a deleted record's link dies at once."""
+    name = sound.audio_join.name
+    if settings.TTS["AUDIO_SENDER"] == "nginx":
+        response = HttpResponse(content_type="audio/wav")
+        response["X-Accel-Redirect"] = settings.MEDIA_URL + quote(name)
+    else:
+        response = FileResponse(sound.audio_join.storage.open(name, "rb"), content_type="audio/wav")
+    response["Content-Disposition"] = f'inline; filename="{sound.pk}.wav"'
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _filters(request, serializer=TTSListFilterSerializer) -> dict:
@@ -89,6 +108,17 @@ class TTSDetailAPI(APIView):
     def delete(self, request, pk):
         tts_delete(sound=tts_get(pk=pk, user=request.user), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TTSAudioAPI(APIView):
+    permission_classes = [AllowAny]  # the access rule is tts_can_read_audio (owner, staff, or a signed link)
+
+    @extend_schema(parameters=[OpenApiParameter("sig", str, description="the signature audio_url carries")],
+                   responses={(200, "audio/wav"): OpenApiTypes.BINARY, **errors(401, 403, 404)},
+                   summary="The audio file of a sound (access-checked; Range supported behind nginx)")
+    def get(self, request, pk):
+        sound = tts_get_audio(pk=pk, user=request.user, signature=request.query_params.get("sig"))
+        return audio_file_response(sound)
 
 
 class TTSCleanAPI(APIView):

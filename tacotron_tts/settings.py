@@ -163,6 +163,13 @@ TTS = {
     "TORCH_THREADS": env.int("TTS_TORCH_THREADS", default=None),  # intra-op threads per process; None: torch's
     # Anonymous users may synthesize and read records by uuid.
     "ANONYMOUS_SYNTHESIS": env.bool("TTS_ANONYMOUS_SYNTHESIS", default=True),
+    # Audio is served through an access check (GET /api/tts/<uuid>/audio/). Owned records' links are signed and
+    # expire; PRIVATE_AUDIO makes every record's link so (else anonymous records' links are permanent capabilities).
+    "PRIVATE_AUDIO": env.bool("TTS_PRIVATE_AUDIO", default=False),
+    "AUDIO_LINK_MAX_AGE": env.int("TTS_AUDIO_LINK_MAX_AGE", default=3600),  # seconds a signed link works
+    # Who sends the file after the check: "nginx" (X-Accel-Redirect to its internal /media/; Range, sendfile) or
+    # "django" (a run without this repository's nginx, e.g. DEBUG).
+    "AUDIO_SENDER": env.str("TTS_AUDIO_SENDER", default="django" if DEBUG else "nginx"),
 }
 
 # --------------------------------------------------------------------------------------------- REST framework

@@ -12,9 +12,13 @@ from API.models import TTSound
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _path_of(url: str) -> pathlib.Path:
-    assert url.startswith("http://testserver/media/")
-    return pathlib.Path(settings.MEDIA_ROOT) / url.split("/media/", 1)[1]
+def _path_of(client, url: str) -> pathlib.Path:
+    """The file the access-checked audio URL hands to nginx (X-Accel-Redirect to its internal /media/)."""
+    assert url.startswith("http://testserver/api/tts/") and "/audio/" in url
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "audio/wav"
+    assert response["X-Accel-Redirect"].startswith("/media/")
+    return pathlib.Path(settings.MEDIA_ROOT) / response["X-Accel-Redirect"].removeprefix("/media/")
 
 
 def test_create_fetch_list_delete_round_trip(as_user, media_files):
@@ -23,7 +27,7 @@ def test_create_fetch_list_delete_round_trip(as_user, media_files):
     body = response.json()
     assert body["voice"] == "tacotron2.pt" and body["vocoder"] == "waveglow" and body["owner"] == "alice"
     assert body["sigma"] == pytest.approx(0.666) and isinstance(body["truncated"], bool)
-    path = _path_of(body["audio_url"])
+    path = _path_of(as_user, body["audio_url"])
     assert path.relative_to(settings.MEDIA_ROOT).parts[0] == "tts"  # relative name under a dated folder
     with wave.open(io.BytesIO(path.read_bytes())) as w:
         assert w.getframerate() == body["sample_rate"] == 22050 and w.getnframes() > 0
@@ -31,7 +35,8 @@ def test_create_fetch_list_delete_round_trip(as_user, media_files):
     row = TTSound.objects.get(pk=body["uuid"])
     assert row.audio_join.name == str(path.relative_to(settings.MEDIA_ROOT))
 
-    assert as_user.get(f"/api/tts/{body['uuid']}/").json()["audio_url"] == body["audio_url"]
+    again = as_user.get(f"/api/tts/{body['uuid']}/").json()["audio_url"]
+    assert again.split("?")[0] == body["audio_url"].split("?")[0]
     listing = as_user.get("/api/tts/").json()
     assert listing["count"] == 1 and listing["results"][0]["uuid"] == body["uuid"]
 

@@ -64,7 +64,7 @@ def test_behind_a_tls_load_balancer_no_redirect_loop_and_https_links(prod):
     status, _, record, _ = post_json(f"{prod.url}/api/tts/", {"text": "Behind the balancer."},
                                      {**LB, "X-Forwarded-For": "203.0.113.5"})
     assert status == 201, record
-    assert record["audio_url"].startswith(f"https://{HOST}/media/tts/")
+    assert record["audio_url"].startswith(f"https://{HOST}/api/tts/{record['uuid']}/audio/")
 
 
 def test_an_untrusted_client_cannot_claim_https_or_another_address(prod):

@@ -40,7 +40,8 @@ def test_synthesis_audio_static_limits_and_delete_through_nginx(stack):
 
     status, headers, record, raw = post_json(f"{stack.url}/api/tts/", {"text": "Hello through nginx."}, auth)
     assert status == 201, record
-    assert record["audio_url"].startswith(f"{stack.url}/media/tts/")  # absolute, on the proxy's address
+    # absolute, on the proxy's address; an access-checked, signed link (the record is eve's)
+    assert record["audio_url"].startswith(f"{stack.url}/api/tts/{record['uuid']}/audio/?sig=")
     assert headers["Server"] == "nginx"  # server_tokens off: no version
     assert_security_headers(raw, "api")
 
@@ -50,6 +51,10 @@ def test_synthesis_audio_static_limits_and_delete_through_nginx(stack):
     assert raw.get_all("Cache-Control") == ["private, no-cache"]
     assert_security_headers(raw, "media")
     assert http("GET", record["audio_url"], headers={"If-None-Match": headers["ETag"]})[0] == 304
+    # The file itself is not public: only Django's access check hands it to nginx (X-Accel-Redirect).
+    assert http("GET", f"{stack.url}/api/tts/{record['uuid']}/audio/")[0] == 404  # no signature, no token
+    assert http("GET", f"{stack.url}/api/tts/{record['uuid']}/audio/", headers=auth)[0] == 200
+    assert stack.media_files() and http("GET", f"{stack.url}/media/{stack.media_files()[0].relative_to(stack.media)}")[0] == 404
     with wave.open(io.BytesIO(audio)) as w:
         assert w.getframerate() == 22050 and w.getnframes() > 0
     status, headers, part, _ = http("GET", record["audio_url"], headers={"Range": "bytes=0-99"})
