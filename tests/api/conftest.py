@@ -1,3 +1,4 @@
+import contextlib
 import pathlib
 
 import pytest
@@ -26,6 +27,30 @@ def set_tts(settings):
         if handler:
             tts["HANDLER"] = tts["HANDLER"].replace(**handler)
         settings.TTS = tts
+
+    return apply
+
+
+@pytest.fixture
+def throttle_rates(settings):
+    """``with throttle_rates(synthesis_anon="2/min"): ...``: other rates for the block, and the exact previous ones
+    (and an empty cache) afterwards, so no later test sees them. DRF reads its rates into a class attribute at
+    import; the settings fixture alone would not put that back."""
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    @contextlib.contextmanager
+    def apply(**rates):
+        original = SimpleRateThrottle.THROTTLE_RATES
+        merged = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates)
+        settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=merged)
+        SimpleRateThrottle.THROTTLE_RATES = merged
+        cache.clear()
+        try:
+            yield
+        finally:
+            SimpleRateThrottle.THROTTLE_RATES = original
+            cache.clear()
 
     return apply
 

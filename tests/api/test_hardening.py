@@ -20,34 +20,17 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
 
 
-@contextlib.contextmanager
-def throttle_rates(settings, **rates):
-    from django.core.cache import cache
-    from rest_framework.throttling import SimpleRateThrottle
-
-    original = SimpleRateThrottle.THROTTLE_RATES
-    merged = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], **rates)
-    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=merged)
-    SimpleRateThrottle.THROTTLE_RATES = merged
-    cache.clear()
-    try:
-        yield
-    finally:
-        SimpleRateThrottle.THROTTLE_RATES = original  # the class attribute was read once, at import
-        cache.clear()
-
-
 def _codes(client, n: int, **extra) -> list[int]:
     return [client.post("/api/tts/", {"text": "Hi."}, format="json", **extra).status_code for _ in range(n)]
 
 
-def test_each_throttle_rate_applies_to_its_own_kind_of_client(client, as_user, settings):
+def test_each_throttle_rate_applies_to_its_own_kind_of_client(client, as_user, throttle_rates):
     # The anonymous rate is above the user rate: anonymous callers get their whole rate (DRF's UserRateThrottle
     # alone would cap them at the user rate), signed-in users theirs.
-    with throttle_rates(settings, synthesis_anon="4/min", synthesis_user="2/min"):
+    with throttle_rates(synthesis_anon="4/min", synthesis_user="2/min"):
         assert _codes(client, 5, REMOTE_ADDR="10.1.1.1") == [201, 201, 201, 201, 429]
         assert _codes(as_user, 3, REMOTE_ADDR="10.1.1.2") == [201, 201, 429]
-    with throttle_rates(settings, synthesis_anon="1/min", synthesis_user="3/min"):
+    with throttle_rates(synthesis_anon="1/min", synthesis_user="3/min"):
         assert _codes(client, 2, REMOTE_ADDR="10.1.1.3") == [201, 429]
         assert _codes(as_user, 4, REMOTE_ADDR="10.1.1.3") == [201, 201, 201, 429]  # same address, own rate
 
@@ -86,8 +69,8 @@ def test_readiness_backs_off_after_a_load_failure_and_says_nothing_private(clien
     assert client.get("/api/health/ready/").status_code == 200
 
 
-def test_readiness_is_throttled_per_client(client, settings):
-    with throttle_rates(settings, readiness="3/min"):
+def test_readiness_is_throttled_per_client(client, throttle_rates):
+    with throttle_rates(readiness="3/min"):
         codes = [client.get("/api/health/ready/", REMOTE_ADDR="10.2.2.2").status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
         assert client.get("/api/health/ready/", REMOTE_ADDR="10.2.2.3").status_code == 200

@@ -26,7 +26,7 @@ def test_create_fetch_list_delete_round_trip(as_user, media_files):
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["voice"] == "tacotron2.pt" and body["vocoder"] == "waveglow" and body["owner"] == "alice"
-    assert body["sigma"] == pytest.approx(0.666) and isinstance(body["truncated"], bool)
+    assert body["sigma"] == pytest.approx(0.666)
     path = _path_of(as_user, body["audio_url"])
     assert path.relative_to(settings.MEDIA_ROOT).parts[0] == "tts"  # relative name under a dated folder
     with wave.open(io.BytesIO(path.read_bytes())) as w:
@@ -109,15 +109,16 @@ def test_anonymous_can_synthesize_and_read_by_uuid_but_not_list_or_delete(client
     body = client.post("/api/tts/", {"text": "Anonymous."}, format="json").json()
     assert body["owner"] is None
     assert client.get(f"/api/tts/{body['uuid']}/").status_code == 200
-    assert client.get("/api/tts/").status_code in (401, 403)
-    assert client.delete(f"/api/tts/{body['uuid']}/").status_code in (401, 403)
+    assert client.get("/api/tts/").status_code == 401  # not signed in (Token auth's challenge), not "forbidden"
+    assert client.delete(f"/api/tts/{body['uuid']}/").status_code == 401
     assert TTSound.objects.count() == 1
 
 
 def test_anonymous_synthesis_can_be_turned_off(client, set_tts):
     set_tts(ANONYMOUS_SYNTHESIS=False)
     response = client.post("/api/tts/", {"text": "Hello."}, format="json")
-    assert response.status_code in (401, 403) and not TTSound.objects.exists()
+    assert response.status_code == 401 and response["WWW-Authenticate"] == "Token"
+    assert not TTSound.objects.exists()
 
 
 def test_users_see_and_delete_only_their_own(as_user, as_other, as_staff, media_files):
@@ -189,11 +190,23 @@ def test_database_error_after_file_written_removes_file(as_user, media_files, mo
     assert media_files() == []
 
 
-def test_long_text_is_split_and_truncation_reported(as_user, settings):
+def test_long_text_is_split_into_sentences(as_user, settings):
     text = " ".join(f"This is sentence number {i}." for i in range(12))
     body = as_user.post("/api/tts/", {"text": text}, format="json").json()
     assert body["duration"] > 11 * 0.25  # at least the pauses between 12 sentences
-    assert isinstance(body["truncated"], bool)
+
+
+@pytest.mark.parametrize(("gate_bias", "truncated"), [(-30.0, True), (30.0, False)])
+def test_truncation_is_reported_in_the_response_and_the_row(as_user, set_tts, tmp_path, gate_bias, truncated):
+    from tests.tts_core.factories import save_our_tacotron, tiny_tacotron
+
+    model = tiny_tacotron(max_decoder_steps=50)
+    model.decoder.gate_layer.linear_layer.bias.data.fill_(gate_bias)  # never stops / stops at once
+    set_tts(handler={"tacotron2_checkpoint": str(save_our_tacotron(tmp_path / "t.pt", model)),
+                     "max_decoder_steps": 5})
+    body = as_user.post("/api/tts/", {"text": "One sentence. And another one."}, format="json").json()
+    assert body["truncated"] is truncated
+    assert TTSound.objects.get(pk=body["uuid"]).truncated is truncated
 
 
 def test_json_errors_for_unknown_paths_and_methods(client):
@@ -224,16 +237,8 @@ def test_readiness_reports_missing_checkpoint(client, set_tts, tmp_path):
     assert str(tmp_path) not in ready.content.decode() + response.content.decode()
 
 
-def test_throttling_answers_429_with_retry_after(client, settings):
-    from django.core.cache import cache
-
-    cache.clear()
-    rates = dict(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], synthesis_anon="2/min")
-    settings.REST_FRAMEWORK = dict(settings.REST_FRAMEWORK, DEFAULT_THROTTLE_RATES=rates)
-    from rest_framework.throttling import SimpleRateThrottle
-
-    SimpleRateThrottle.THROTTLE_RATES = rates
-    try:
+def test_throttling_answers_429_with_retry_after(client, throttle_rates):
+    with throttle_rates(synthesis_anon="2/min"):
         codes = [client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="10.9.9.9").status_code
                  for _ in range(3)]
         assert codes[:2] == [201, 201] and codes[2] == 429
@@ -245,11 +250,16 @@ def test_throttling_answers_429_with_retry_after(client, settings):
         proxied = [client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="127.0.0.1",
                                HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in (1, 1, 1, 2)]
         assert proxied == [201, 201, 429, 201]
-    finally:
-        from rest_framework.settings import api_settings
 
-        SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
-        cache.clear()
+
+def test_throttle_rates_are_restored_after_a_test(client):
+    # Runs after the test above (file order): the suite's raised rates (test_settings) are back, not 2/min.
+    from rest_framework.throttling import SimpleRateThrottle
+
+    assert SimpleRateThrottle.THROTTLE_RATES["synthesis_anon"] == "1000/min"
+    codes = [client.post("/api/tts/", {"text": "Hi."}, format="json", REMOTE_ADDR="10.9.9.9").status_code
+             for _ in range(4)]
+    assert codes == [201] * 4
 
 
 def test_openapi_schema_and_docs(client):
@@ -262,3 +272,19 @@ def test_openapi_schema_and_docs(client):
         paths = yaml.safe_load(schema.content)["paths"]
     assert "/api/tts/" in paths and "/api/tts/{id}/" in paths and "/api/health/ready/" in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_pagination_past_the_first_page(as_user, client):
+    from django.conf import settings as django_settings
+
+    size = django_settings.REST_FRAMEWORK["PAGE_SIZE"]
+    for i in range(size + 2):
+        as_user.post("/api/tts/", {"text": f"Page item {i}."}, format="json")
+    first = as_user.get("/api/tts/").json()
+    assert first["count"] == size + 2 and len(first["results"]) == size and first["previous"] is None
+    second = as_user.get(first["next"]).json()
+    assert len(second["results"]) == 2 and second["next"] is None and second["previous"]
+    seen = [r["uuid"] for r in first["results"] + second["results"]]
+    assert len(set(seen)) == size + 2  # every record once, none on both pages
+    beyond = as_user.get("/api/tts/?page=3")
+    assert beyond.status_code == 404 and beyond.json()["error"]["code"] == "not_found"

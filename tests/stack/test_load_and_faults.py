@@ -8,6 +8,7 @@ import importlib.util
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -118,6 +119,57 @@ def test_postgresql_restart_gives_clear_503s_then_recovers_without_restarting_gu
         assert after[0] == 201, after[2]
         assert stack.workers() == workers  # recovered by itself: the same Gunicorn workers
         assert len(stack.rows()) == len(stack.media_files()) == 2  # nothing from the outage was kept
+    finally:
+        stack.stop()
+
+
+def test_worker_killed_between_file_write_and_commit_leaves_only_a_swept_orphan(tmp_path, checkpoints, pg_database):
+    """The hard moment: the audio file is written, the row is not committed. A lock held by the test stops the
+    worker exactly there (its INSERT waits), the test sees the file and the waiting backend, then kills the worker."""
+    import threading
+
+    import psycopg
+
+    from .test_stack import assert_security_headers
+
+    stack = Stack(tmp_path, checkpoints["quick"], checkpoints["waveglow"],
+                  {"DATABASE_URL": pg_database, "NGINX_TTS_RATE": "100r/s", "NGINX_TTS_BURST": "50"})
+    lock = psycopg.connect(pg_database, autocommit=False)
+    try:
+        workers = stack.workers()
+        lock.execute('LOCK TABLE "API_ttsound" IN SHARE ROW EXCLUSIVE MODE')  # reads pass, inserts wait
+        result: dict = {}
+        thread = threading.Thread(target=lambda: result.setdefault(
+            "response", post_json(f"{stack.url}/api/tts/", {"text": "Killed before commit."}, timeout=120)))
+        thread.start()
+        deadline = time.monotonic() + 60
+        with psycopg.connect(pg_database, autocommit=True) as watcher:
+            while time.monotonic() < deadline:
+                waiting = watcher.execute("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                          "AND query ILIKE 'INSERT INTO \"API_ttsound\"%%'").fetchone()[0]
+                if waiting and stack.media_files():
+                    break
+                time.sleep(0.05)
+        assert waiting == 1 and len(stack.media_files()) == 1  # written, not committed
+        os.kill(workers[0], signal.SIGKILL)
+        thread.join(timeout=60)
+        status, _, body, raw = result["response"]
+        assert status == 502 and body["error"]["code"] == "bad_gateway" and raw.get_all("Retry-After") == ["5"]
+        assert_security_headers(raw, "nginx 502")
+    finally:
+        lock.rollback()
+        lock.close()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (not stack.workers() or stack.workers() == workers):
+            time.sleep(0.2)
+        assert stack.workers() and stack.workers() != workers  # Gunicorn replaced the worker
+        assert stack.rows() == [] and len(stack.media_files()) == 1  # the orphan a crash can leave
+        stack.manage("clean_orphans", "--older-than", "0")
+        assert stack.media_files() == []
+        status, _, record, _ = post_json(f"{stack.url}/api/tts/", {"text": "After the crash."}, timeout=120)
+        assert status == 201, record
+        assert stack.rows() == [record["uuid"]] and [p.stem for p in stack.media_files()] == [record["uuid"]]
     finally:
         stack.stop()
 

@@ -3,7 +3,6 @@ balancer (trusted proxies), and client addresses for nginx's and Django's thrott
 from __future__ import annotations
 
 import json
-import pathlib
 import re
 import subprocess
 import sys

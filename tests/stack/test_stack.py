@@ -3,10 +3,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
-import json
-import os
-import signal
-import threading
 import time
 import wave
 
@@ -91,7 +87,7 @@ def test_http_benchmark_runs_against_the_stack(stack):
     assert levels[0]["ok"] == 3 and levels[0]["error_rate"] == 0
     assert 0 < levels[0]["outside_synthesis_share"] < 1 and levels[0]["latency_p90_s"] > 0
     status, _, _, _ = http("DELETE", f"{stack.url}/api/tts/clean/")
-    assert status in (401, 403)  # cleaning needs staff; the records stay owned by nobody
+    assert status == 401  # cleaning needs staff (anonymous: not signed in); the records stay owned by nobody
 
 
 def test_burst_is_rate_limited_by_nginx(stack):
@@ -105,37 +101,3 @@ def test_burst_is_rate_limited_by_nginx(stack):
     assert limited[2]["error"]["code"] == "throttled" and limited[3].get_all("Retry-After") == ["1"]
     assert_security_headers(limited[3], "nginx 429")
     assert stack.media_files() == files_before
-
-
-def test_worker_killed_mid_synthesis(tmp_path, checkpoints):
-    stack = Stack(tmp_path, checkpoints["slow"], None, {"TTS_LOAD_AT_STARTUP": "1", "NGINX_TTS_RATE": "50r/s"})
-    try:
-        workers = stack.workers()
-        assert len(workers) == 1
-        result: dict = {}
-
-        def slow_request():
-            result["response"] = post_json(f"{stack.url}/api/tts/", {"text": "This one never finishes."},
-                                           timeout=120)
-
-        thread = threading.Thread(target=slow_request)
-        thread.start()
-        time.sleep(1.5)  # well inside the synthesis (4000 decoder steps + vocoder)
-        assert thread.is_alive()
-        os.kill(workers[0], signal.SIGKILL)
-        thread.join(timeout=60)
-        status, headers, body, raw = result["response"]
-        assert status == 502 and body["error"]["code"] == "bad_gateway" and raw.get_all("Retry-After") == ["5"]
-        assert_security_headers(raw, "nginx 502")
-
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (not stack.workers() or stack.workers() == workers):
-            time.sleep(0.3)
-        assert stack.workers() and stack.workers() != workers  # Gunicorn respawned the worker
-        status, _, record, _ = post_json(f"{stack.url}/api/tts/", {"text": "After the crash."}, timeout=120)
-        assert status == 201, record
-        # Exactly one row and one file: the killed request left neither.
-        assert stack.rows() == [record["uuid"]]
-        assert [p.stem for p in stack.media_files()] == [record["uuid"]]
-    finally:
-        stack.stop()

@@ -1,4 +1,4 @@
-"""The release step: apply migrations and collect static files, once, even when several replicas start at once.
+"""The release step: apply migrations, collect static files and sweep orphaned audio files, once, even when several replicas start at once.
 
 Every replica's entrypoint runs it; a database-wide lock lets the first one do the work while the others wait,
 then find nothing left to do. (Plain ``migrate`` run by two replicas together races: both create the same tables.)
@@ -62,4 +62,6 @@ class Command(BaseCommand):
             call_command("migrate", interactive=False, verbosity=verbosity)
             if not no_static:
                 call_command("collectstatic", interactive=False, verbosity=0)
+            # Files a killed process left without a row (an hour old at least: never one still committing).
+            call_command("clean_orphans", verbosity=verbosity)
         self.stdout.write("release done")
