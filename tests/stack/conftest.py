@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import uuid
 import urllib.request
 
 import pytest
@@ -20,6 +21,29 @@ import torch
 from tests.tts_core.factories import save_our_tacotron, tiny_tacotron, tiny_waveglow
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
+# STACK_DATABASE=postgres (CI sets it): every stack gets a fresh PostgreSQL database of its own, as in production;
+# otherwise a fresh SQLite file (the newcomer's default).
+STACK_DATABASE = os.environ.get("STACK_DATABASE", "sqlite")
+PG_ADMIN = os.environ.get("STACK_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+
+
+def psql(sql: str) -> None:
+    subprocess.run(["psql", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
+
+
+def create_pg_database() -> str:
+    """A fresh, empty PostgreSQL database on the local server; returns its URL (drop_pg_database removes it)."""
+    if shutil.which("psql") is None or subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
+        if os.environ.get("CI"):
+            raise RuntimeError("PostgreSQL on 127.0.0.1:5432 is required for this test")
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    name = f"tts_stack_{uuid.uuid4().hex[:10]}"
+    psql(f"CREATE DATABASE {name}")
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    psql(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 
 
 def free_port() -> int:
@@ -88,7 +112,7 @@ class Stack:
             "DJANGO_SECRET_KEY": "stack-test-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz",
             "DJANGO_DEBUG": "0",
             "DJANGO_HTTPS": "0",
-            "DATABASE_URL": os.environ.get("STACK_DATABASE_URL", f"sqlite:///{tmp / 'db.sqlite3'}"),
+            "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
             "MEDIA_ROOT": str(self.media),
             "STATIC_ROOT": str(tmp / "static"),
             "GUNICORN_BIND": f"127.0.0.1:{self.api_port}",
@@ -108,6 +132,9 @@ class Stack:
             **(extra_env or {}),
         }
         self.env = {k: v for k, v in self.env.items() if v is not None}  # None: back to the product's default
+        self.own_database = None
+        if STACK_DATABASE == "postgres" and "DATABASE_URL" not in (extra_env or {}):
+            self.own_database = self.env["DATABASE_URL"] = create_pg_database()
         self.env.pop("TTS_NVIDIA_DLE_DIR", None)
         self.log = open(tmp / "stack.log", "wb")
         self.gunicorn = subprocess.Popen([str(ROOT / "scripts/entrypoint.sh")], cwd=ROOT, env=self.env,
@@ -171,6 +198,8 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        if self.own_database:
+            drop_pg_database(self.own_database)
 
 
 @pytest.fixture(scope="module")

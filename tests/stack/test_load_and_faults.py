@@ -16,10 +16,9 @@ import uuid
 
 import pytest
 
-from .conftest import ROOT, Stack, http, post_json
+from .conftest import ROOT, Stack, create_pg_database, drop_pg_database, http, post_json
 
 pytestmark = pytest.mark.stack
-PG_ADMIN = os.environ.get("STACK_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 
 
 def _bench():
@@ -62,20 +61,11 @@ def test_default_throttles_under_load_answer_only_success_or_429_with_retry_afte
 
 
 # --------------------------------------------------------------------------------------------- PostgreSQL
-def _psql(sql: str) -> None:
-    subprocess.run(["psql", PG_ADMIN, "-v", "ON_ERROR_STOP=1", "-qc", sql], check=True, capture_output=True)
-
-
 @pytest.fixture
 def pg_database():
-    if shutil.which("psql") is None or subprocess.run(["pg_isready", "-h", "127.0.0.1", "-q"]).returncode != 0:
-        if os.environ.get("CI"):
-            raise RuntimeError("PostgreSQL on 127.0.0.1:5432 is required for this test")
-        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    name = f"tts_stack_{uuid.uuid4().hex[:10]}"
-    _psql(f"CREATE DATABASE {name}")
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    _psql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
 
 
 def _cluster(action: str) -> None:
