@@ -7,6 +7,7 @@ torch.hub entry points use), verify that they load, and print the environment va
 from __future__ import annotations
 
 import argparse
+import http.client
 import os
 import pathlib
 import shutil
@@ -50,10 +51,14 @@ def download(url: str, dest: pathlib.Path, timeout: float = 60) -> pathlib.Path:
                 if total:
                     print(f"\r  {dest.name}: {done / 1e6:.0f}/{total / 1e6:.0f} MB", end="", flush=True)
         print()
-    except (urllib.error.URLError, OSError) as exc:
+    except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:  # HTTPException: IncompleteRead
         part.unlink(missing_ok=True)
         raise DownloadError(f"could not download {url}: {exc}. Are you offline? Copy the file by hand to {dest} "
                             "or use the bundled demo voice (leave TTS_TACOTRON2_CHECKPOINT unset).") from exc
+    if total and done != total:  # a connection closed early ends the read loop like the end of the file does
+        part.unlink(missing_ok=True)
+        raise DownloadError(f"the download of {url} stopped after {done} of {total} bytes; run this again, or copy "
+                            f"the file by hand to {dest}")
     os.replace(part, dest)
     return dest
 

@@ -353,7 +353,10 @@ def load_waveglow(path: str | pathlib.Path, device: str | torch.device = "cpu") 
     """Any supported WaveGlow checkpoint -> eval-mode :class:`WaveGlow` with weight norm removed."""
     ckpt = read_checkpoint(path, device)
     sd, _, origin = _extract(ckpt)
-    sd = convert_waveglow_layout(fold_weight_norm(strip_prefixes(sd)))
+    # float32 before folding: folding keeps each tensor's dtype, and a float16 file (NGC's AMP checkpoint) would
+    # otherwise get its folded weights rounded to float16 a second time.
+    sd = {k: v.float() if v.is_floating_point() else v for k, v in strip_prefixes(sd).items()}
+    sd = convert_waveglow_layout(fold_weight_norm(sd))
     cfg = infer_waveglow_config(sd, alternate_halves=origin.startswith("glow_old."))
     model = WaveGlow(cfg, weight_norm=False)
     _load_strict(model, {k: v.float() for k, v in sd.items()}, "WaveGlow")

@@ -37,9 +37,12 @@ def test_same_seed_same_audio_other_seed_other_audio(setup, capsys):
     other, _ = run(*setup, seed=1, name="c")
     assert len(first) == 2 and first == again
     assert other != first
-    assert [r["reference"] for r in report["rows"]] == ["open the door", "turn on the lights please"]
-    assert 0.0 <= report["overall_wer"] and report["teacher_wer"] is None
-    assert "overall WER  ours:" in capsys.readouterr().out
+    rows = report["rows"]
+    assert [r["reference"] for r in rows] == ["open the door", "turn on the lights please"]
+    assert report["teacher_wer"] is None and all("teacher" not in r for r in rows)  # --no-teacher
+    # This voice never stops by itself (gate bias -3): every sentence is reported as cut at the step limit.
+    assert [r["truncated"] for r in rows] == [True, True]
+    assert "truncated: 2/2" in capsys.readouterr().out
 
 
 def test_normalise_matches_the_text_cleaner():

@@ -16,13 +16,18 @@ def test_benchmark_smoke_run_reports_every_component_and_fidelity(tmp_path, caps
     rows = {(r["component"], r["variant"]): r for r in results["rows"]}
     for component in ("tacotron2", "waveglow", "denoiser", "end_to_end"):
         base = rows[(component, "eager")]
-        assert base["speedup_vs_eager"] == 1.0 and base["latency_mean_s"] > 0 and base["real_time_factor"] > 0
+        assert base["latency_mean_s"] > 0 and base["real_time_factor"] > 0
         for key in ("latency_p50_s", "latency_p90_s", "latency_p95_s", "latency_p99_s", "samples_per_s",
                     "peak_memory_mb"):
             assert key in base
-    assert rows[("tacotron2", "fp32")]["mel_max_abs_error"] < 1e-4
-    assert rows[("waveglow", "bf16")]["snr_db"] > 30
-    assert rows[("tacotron2", "int8")]["mel_max_abs_error"] < 0.01
+    assert rows[("tacotron2", "fp32")]["mel_max_abs_error"] < 1e-4  # fused cells and traced steps: eager to rounding
+    # The lossy precisions (fp32 serves WaveGlow's reference modules: its SNR is infinite by construction). Smoke
+    # models measure mel max error 0.0003 (bf16) / 0.0004 (int8) and SNR about 70 dB; the bounds leave a few times
+    # that, and a finite SNR shows the row measured the lossy path, not the reference again.
+    for variant in ("bf16", "int8"):
+        assert 0 < rows[("tacotron2", variant)]["mel_max_abs_error"] < 0.005
+        for component in ("waveglow", "end_to_end"):
+            assert 50 < rows[(component, variant)]["snr_db"] < float("inf")
     assert "ms_per_decoder_step" in rows[("tacotron2", "eager")]
     assert "end_to_end" in capsys.readouterr().out
 

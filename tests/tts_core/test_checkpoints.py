@@ -1,6 +1,9 @@
 import os
 import pathlib
+import re
+import subprocess
 import sys
+import time
 import types
 
 import pytest
@@ -53,7 +56,11 @@ def test_fp16_checkpoint_loads_as_float32(tmp_path):
     torch.save({"state_dict": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}},
                path)
     loaded = load_tacotron2(path)
-    assert loaded.embedding.weight.dtype == torch.float32
+    assert {p.dtype for p in loaded.parameters()} == {torch.float32}
+    reference = tiny_tacotron()  # the file's float16 values, in float32
+    reference.load_state_dict({k: v.half().float() if v.is_floating_point() else v
+                               for k, v in model.state_dict().items()})
+    _same_tacotron(reference, loaded)
 
 
 def test_our_checkpoint_carries_frontend_and_audio(tmp_path):
@@ -99,12 +106,37 @@ def test_dle_waveglow_weight_norm_state_dict_loads_strict_and_converts(tmp_path)
     model = tiny_waveglow(weight_norm=True)
     # NVIDIA's own layout loads with strict=True into our module as it is.
     WaveGlow(TINY_WAVEGLOW, weight_norm=True).load_state_dict(model.state_dict(), strict=True)
-    path = tmp_path / "nvidia_waveglow256pyt_fp16.pt"
+    path = tmp_path / "nvidia_waveglow256pyt_fp32.pt"
     torch.save({"state_dict": {"module." + k: v for k, v in model.state_dict().items()}, "config": {}}, path)
     loaded = load_waveglow(path)
     assert not loaded.has_weight_norm and not loaded.training
     assert loaded.cfg.wn_n_channels == 16 and loaded.cfg.n_flows == 4 and loaded.cfg.n_early_every == 2
     _same_waveglow(model, loaded)
+
+
+def test_dle_fp16_waveglow_loads_as_float32_with_its_half_precision_weights(tmp_path):
+    """NGC's AMP file (nvidia_waveglowpyt_fp16) stores every tensor in float16, weight norm included. It loads as a
+    float32 model that computes what the float16 weights say: weight norm folded in float32, nothing else lost."""
+    model = tiny_waveglow(weight_norm=True)
+    half = {k: v.half() for k, v in model.state_dict().items()}
+    path = tmp_path / "nvidia_waveglow256pyt_fp16.pt"
+    torch.save({"state_dict": {"module." + k: v for k, v in half.items()}, "config": {}}, path)
+    assert all(v.dtype == torch.float16 for v in torch.load(path)["state_dict"].values())
+    loaded = load_waveglow(path)
+    assert {p.dtype for p in loaded.state_dict().values()} == {torch.float32}
+    assert not loaded.has_weight_norm
+    # The reference: the same network holding exactly the file's float16 values, run in float32 (its weight-norm
+    # hook computes g * v / |v| in float32 at every call).
+    reference = tiny_waveglow(weight_norm=True)
+    reference.load_state_dict({k: v.float() for k, v in half.items()})
+    mel = torch.randn(1, 80, 4)
+    expected = reference.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(0))
+    # float32 rounding only: rounding the folded weights to float16 once more is about 1e-4 off here
+    torch.testing.assert_close(loaded.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(0)), expected,
+                               rtol=1e-5, atol=1e-5)
+    # ... and it is the half-precision network, not the float32 one it was rounded from
+    original = model.infer(mel, sigma=0.666, generator=torch.Generator().manual_seed(0))
+    assert float((original - expected).abs().max()) > 1e-4
 
 
 def test_waveglow_without_weight_norm(tmp_path):
@@ -195,16 +227,61 @@ def test_pickled_glow_old_object_with_res_and_skip_layers(tmp_path):
     _same_waveglow(model, loaded)
 
 
-class _Exploit:
+class _Call:
+    """Pickles as a call of ``func(*args)``: what a malicious checkpoint puts in its pickle."""
+
+    def __init__(self, func, *args):
+        self.func, self.args = func, args
+
     def __reduce__(self):
-        return (os.system, ("touch /tmp/tts_core_pwned",))
+        return self.func, self.args
 
 
-def test_malicious_pickle_is_refused_and_never_executed(tmp_path):
-    marker = pathlib.Path("/tmp/tts_core_pwned")
-    marker.unlink(missing_ok=True)
+class _ForeignGlowModule(_FakeGlowModule):
+    """A module ``evil`` with a class named like NVIDIA's, whose unpickling would write the marker."""
+
+    def __init__(self, marker: pathlib.Path):
+        super().__init__("evil")
+
+        def __setstate__(obj, state):
+            marker.write_text("evil.WaveGlow ran")
+
+        self.module.WaveGlow.__setstate__ = __setstate__
+
+
+def _payload(kind: str, marker: pathlib.Path):
+    if kind == "builtins.eval":
+        return _Call(eval, f"open({str(marker)!r}, 'w').write('eval ran')")
+    if kind == "subprocess.Popen":
+        return _Call(subprocess.Popen, ["touch", str(marker)])
+    if kind == "os.system":
+        return _Call(os.system, f"touch {marker}")
+    if kind == "torch.nn.Linear":  # a real torch class, but not one a WaveGlow or Tacotron2 file holds
+        return torch.nn.Linear(2, 2)
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("legacy_format", [False, True])
+@pytest.mark.parametrize("kind, refused", [  # refused: the global as the pickle names it (a regular expression)
+    pytest.param("builtins.eval", r"builtins\.eval", id="builtins.eval"),
+    # torch writes pickle protocol 2, which spells subprocess the Python 2 way
+    pytest.param("subprocess.Popen", r"(subprocess|commands)\.Popen", id="subprocess.Popen"),
+    pytest.param("os.system", re.escape(f"{os.system.__module__}.system"), id="os.system"),  # posix.system on Linux
+    pytest.param("torch.nn.Linear", r"torch\.nn\.modules\.linear\.Linear", id="torch.nn.Linear"),
+    pytest.param("evil.WaveGlow", r"evil\.WaveGlow", id="evil.WaveGlow"),
+])
+def test_malicious_or_foreign_pickles_are_refused_and_never_executed(tmp_path, kind, refused, legacy_format):
+    marker = tmp_path / "marker"
     path = tmp_path / "evil.pt"
-    torch.save({"model": _Exploit(), "state_dict": None}, path)
-    with pytest.raises(CheckpointError, match="not allowed"):
-        load_waveglow(path)
+    with _ForeignGlowModule(marker) as evil:
+        payload = evil.WaveGlow() if kind == "evil.WaveGlow" else _payload(kind, marker)
+        torch.save({"model": payload, "iteration": 1}, path, _use_new_zipfile_serialization=not legacy_format)
+        # The loaders refuse it while ``evil`` is importable: a plain unpickler would run its __setstate__.
+        for load in (load_waveglow, load_tacotron2):
+            with pytest.raises(CheckpointError, match=f"refers to '{refused}', which is not allowed to load"):
+                load(path)
+    # The message shows each was refused when its global was looked up, before any call; the marker shows nothing
+    # ran. (Popen would run `touch` in a child process: the pause gives one that did start the time to finish.)
+    if kind == "subprocess.Popen":
+        time.sleep(0.2)
     assert not marker.exists()
