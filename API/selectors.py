@@ -8,6 +8,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from .exceptions import AudioLinkExpired
 from .models import TTSound
@@ -59,10 +60,12 @@ def tts_get(*, pk, user) -> TTSound:
     return sound
 
 
+def _owner_or_staff(*, sound: TTSound, user) -> bool:
+    return bool(user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk))
+
+
 def tts_can_read(*, sound: TTSound, user) -> bool:
-    if user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk):
-        return True
-    return sound.owner_id is None and anonymous_access_allowed()
+    return _owner_or_staff(sound=sound, user=user) or (sound.owner_id is None and anonymous_access_allowed())
 
 
 # ------------------------------------------------------------------------------------------------ audio links
@@ -81,8 +84,6 @@ def tts_audio_signature(*, sound: TTSound) -> str:
 
 def tts_audio_url(*, sound: TTSound) -> str:
     """Where the record's audio is fetched: the access-checked endpoint, with a fresh signature where one is needed."""
-    from django.urls import reverse
-
     url = reverse("tts-audio", kwargs={"pk": sound.pk})
     return f"{url}?sig={tts_audio_signature(sound=sound)}" if tts_audio_link_is_signed(sound=sound) else url
 
@@ -104,7 +105,7 @@ def tts_audio_signature_state(*, sound: TTSound, signature: str | None) -> str:
 def tts_can_read_audio(*, sound: TTSound, user, signature: str | None) -> bool:
     """The owner and staff always; anyone with a valid signed link; anyone for an anonymous record whose link is
     not signed (anonymous reads on, TTS_PRIVATE_AUDIO off)."""
-    if user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk):
+    if _owner_or_staff(sound=sound, user=user):
         return True
     if not tts_audio_link_is_signed(sound=sound):
         return tts_can_read(sound=sound, user=user)
@@ -126,7 +127,7 @@ def tts_get_audio(*, pk, user, signature: str | None) -> TTSound:
 
 def tts_can_delete(*, sound: TTSound, user) -> bool:
     """Only the owner or staff; an anonymous record can be deleted by staff alone."""
-    return bool(user is not None and user.is_authenticated and (user.is_staff or sound.owner_id == user.pk))
+    return _owner_or_staff(sound=sound, user=user)
 
 
 def tts_can_bulk_delete(*, user) -> bool:

@@ -13,6 +13,7 @@ from .engine import get_handler
 from .exceptions import StorageError
 from .models import TTSound
 from .selectors import database_ping, tts_can_bulk_delete, tts_can_delete
+from .signals import delete_file
 
 log = logging.getLogger(__name__)
 
@@ -42,19 +43,11 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
             sound.audio_join.name = name
             sound.save(force_insert=True)
     except BaseException:
-        _remove_file(storage, name)
+        delete_file(storage, name)  # a partial write too; a name never written is a no-op
         raise
     log.info("tts created %s: %.2fs audio in %.2fs (%s)", sound.uuid, result.duration, result.timings["total"],
              result.vocoder)
     return sound
-
-
-def _remove_file(storage, name: str) -> None:
-    try:
-        if storage.exists(name):
-            storage.delete(name)
-    except OSError:
-        log.warning("could not remove audio file %s after a failed create", name, exc_info=True)
 
 
 def tts_delete(*, sound: TTSound, by) -> None:
