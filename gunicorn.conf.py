@@ -40,7 +40,7 @@ pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 def post_worker_init(worker):  # noqa: ARG001 - gunicorn hook signature
     """In each worker after the fork (CUDA-safe), once Django is set up: the TTS block's per-process settings
-    (torch threads, loading the models at start-up so the first request is fast)."""
+    (torch threads; with the inline backend, loading the models at start-up so the first request is fast)."""
     from API import engine
 
-    engine.process_started()
+    engine.process_started(role="web")

@@ -1,7 +1,8 @@
 """The model owner of this process: one TacotronHandler, built from ``settings.TTS``, shared by all threads.
 
 Never created at import time: Gunicorn forks workers from a master that must not have touched CUDA. A process that
-serves synthesis (a Gunicorn worker, later a job worker) calls :func:`process_started` once, after the fork.
+serves synthesis (a Gunicorn worker with the inline backend, a Celery worker process) calls :func:`process_started`
+once, after the fork.
 
 A failed load is remembered with a back-off (5 s, doubling up to 5 min): readiness probes and synthesis requests in
 between answer at once instead of loading the models again. Callers see a generic reason; the log has the detail
@@ -43,15 +44,31 @@ def handler_config() -> HandlerConfig:
     return settings.TTS["HANDLER"]
 
 
-def process_started() -> None:
-    """Per-process set-up from the TTS block: torch's thread count, and the models when they load at start-up.
-    A load failure is logged, not raised: the process still answers health checks, and readiness says why."""
+def serves_synthesis(role: str) -> bool:
+    """Whether a process of this role ("web" or "worker") owns the models: web processes with the inline backend,
+    Celery worker processes always (web processes never load them with the celery backend)."""
+    return role == "worker" or settings.TTS["BACKEND"] == "inline"
+
+
+def process_started(role: str = "web") -> None:
+    """Per-process set-up, once after the fork: torch's thread count, and for a process that synthesizes, the models
+    (workers always, web processes when TTS_LOAD_AT_STARTUP) and, inline, the sweep of jobs that died with an earlier
+    process. A load failure is logged, not raised: the process still answers health checks, and readiness says why."""
     threads = settings.TTS["TORCH_THREADS"]
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    if settings.TTS["LOAD_AT_STARTUP"]:
+    if not serves_synthesis(role):
+        return
+    if role == "web":
+        from .jobs import interrupt_dead_inline_jobs
+
+        try:
+            interrupt_dead_inline_jobs()
+        except Exception:  # the database may be down at start; the next process start (or release) sweeps
+            log.warning("could not sweep interrupted jobs", exc_info=True)
+    if role == "worker" or settings.TTS["LOAD_AT_STARTUP"]:
         try:
             get_handler()
         except ModelNotReadyError:

@@ -26,6 +26,18 @@ class StorageError(Exception):
         self.full = os_error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+class QueueUnavailable(Exception):
+    """The job queue's broker (Redis, RabbitMQ) cannot be reached; nothing was queued or kept."""
+
+
+class JobFailed(Exception):
+    """A job that a request waited for ended failed (API.jobs.JobError: code, message, HTTP status)."""
+
+    def __init__(self, error):
+        super().__init__(error.message)
+        self.error = error
+
+
 class AudioLinkExpired(Exception):
     """A signed audio link that was genuine has expired."""
 
@@ -70,6 +82,15 @@ def api_exception_handler(exc, context):
                             status=507)
         return Response(error_body(503, "storage_unavailable", "the audio could not be stored; try again later"),
                         status=503, headers={"Retry-After": "30"})
+    if isinstance(exc, QueueUnavailable):
+        log.error("job queue unavailable: %s", exc)
+        return Response(error_body(503, "queue_unavailable", "the job queue is unavailable; try again shortly"),
+                        status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, JobFailed):
+        error = exc.error
+        headers = {"Retry-After": "30"} if error.http_status == 503 else {}
+        return Response(error_body(error.http_status, error.code, error.message), status=error.http_status,
+                        headers=headers)
     if isinstance(exc, AudioLinkExpired):
         return Response(error_body(403, "link_expired", "this audio link has expired; read the record again for a "
                                                         "fresh one"), status=403)

@@ -38,8 +38,10 @@ def tts_visible_to(user) -> QuerySet[TTSound]:
 
 
 def tts_list(*, user, search: str | None = None, created_after: dt.datetime | None = None,
-             created_before: dt.datetime | None = None) -> QuerySet[TTSound]:
+             created_before: dt.datetime | None = None, status: str | None = None) -> QuerySet[TTSound]:
     qs = tts_visible_to(user)
+    if status:
+        qs = qs.filter(status=status)
     if search:
         qs = qs.filter(text_content__icontains=search)
     if created_after:
@@ -116,8 +118,8 @@ def tts_get_audio(*, pk, user, signature: str | None) -> TTSound:
     """The record whose audio ``user`` (or the holder of ``signature``) may fetch; Http404 otherwise, as for a
     record that does not exist, except for a signature that was valid and has expired (AudioLinkExpired)."""
     sound = TTSound.objects.filter(pk=pk).first()
-    if sound is None:
-        raise Http404("Not found.")
+    if sound is None or sound.status != TTSound.Status.DONE:
+        raise Http404("Not found.")  # no audio (yet): a job's audio_url is null until it is done
     if tts_can_read_audio(sound=sound, user=user, signature=signature):
         return sound
     if tts_audio_signature_state(sound=sound, signature=signature) == "expired":

@@ -3,7 +3,10 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+
+from tts_core.text import TextError, check_speakable
 
 from .models import TTSound
 from .selectors import tts_audio_url
@@ -44,11 +47,34 @@ class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
     vocoder = serializers.ChoiceField(choices=TTSound.Vocoder.choices, required=False,
                                       help_text="waveglow (when configured) or griffinlim")
 
+    def get_fields(self):
+        fields = super().get_fields()
+        # "async" is a Python keyword: the field is added by name.
+        fields["async"] = serializers.BooleanField(
+            required=False, default=False,
+            help_text="true: answer 202 at once with the queued job (also: header Prefer: respond-async)")
+        return fields
+
+    def validate_text(self, value: str) -> str:
+        # Checked here, before anything is queued: a worker would only find the same error later.
+        try:
+            check_speakable(value)
+        except TextError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+    def validate_vocoder(self, value: str) -> str:
+        if value not in settings.TTS["HANDLER"].vocoders:
+            raise serializers.ValidationError(f"vocoder '{value}' is not available: no WaveGlow checkpoint is "
+                                              "configured")
+        return value
+
 
 class TTSListFilterSerializer(serializers.Serializer):
     search = serializers.CharField(required=False, max_length=200)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
+    status = serializers.ChoiceField(choices=TTSound.Status.choices, required=False)
     page = serializers.IntegerField(required=False, min_value=1)
 
 
@@ -67,20 +93,45 @@ class TTSCleanFilterSerializer(TTSListFilterSerializer):
         return attrs
 
 
+class JobErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    sentences_done = serializers.IntegerField()
+    sentences_total = serializers.IntegerField(help_text="0 until the text is split, when the job starts")
+
+
 class TTSoundOutputSerializer(serializers.ModelSerializer):
     audio_url = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
+    error = serializers.SerializerMethodField()
+    progress = serializers.SerializerMethodField()
 
     class Meta:
         model = TTSound
-        fields = ["uuid", "text_content", "audio_url", "duration", "sample_rate", "inference_time", "voice",
-                  "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at"]
+        fields = ["uuid", "status", "text_content", "audio_url", "duration", "sample_rate", "inference_time",
+                  "voice", "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at", "progress",
+                  "error", "started_at", "finished_at"]
 
-    def get_audio_url(self, obj: TTSound) -> str:
-        """The access-checked audio URL (signed and expiring for owned records); absolute when there is a request."""
+    def get_audio_url(self, obj: TTSound) -> str | None:
+        """The access-checked audio URL (signed and expiring for owned records), once done; absolute when there is
+        a request."""
+        if obj.status != TTSound.Status.DONE:
+            return None
         url = tts_audio_url(sound=obj)
         request = self.context.get("request")
         return request.build_absolute_uri(url) if request is not None else url
 
     def get_owner(self, obj: TTSound) -> str | None:
         return obj.owner.get_username() if obj.owner_id else None
+
+    @extend_schema_field(JobErrorSerializer(allow_null=True))
+    def get_error(self, obj: TTSound) -> dict | None:
+        """Why the job failed (or, while queued again, why it is retried); null otherwise."""
+        return {"code": obj.error_code, "message": obj.error} if obj.error else None
+
+    @extend_schema_field(ProgressSerializer)
+    def get_progress(self, obj: TTSound) -> dict:
+        return {"sentences_done": obj.sentences_done, "sentences_total": obj.sentences_total}

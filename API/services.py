@@ -1,53 +1,104 @@
-"""Business logic that writes: create and delete TTS records, keeping rows and files in step."""
+"""Business logic that writes: create (or queue), re-queue and delete TTS records, keeping rows and files in step.
+Deleting a queued or running job cancels it: its job finds the record gone and stops, keeping no file."""
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils import timezone
 
+from . import backends, jobs
 from .engine import get_handler
-from .exceptions import StorageError
+from .exceptions import JobFailed, QueueUnavailable
 from .models import TTSound
 from .selectors import database_ping, tts_can_bulk_delete, tts_can_delete
-from .signals import delete_file
 
 log = logging.getLogger(__name__)
 
 
 def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
                vocoder: str | None = None) -> TTSound:
-    """Synthesize ``text`` and store the audio and its record together.
-
-    A synthesis error leaves nothing behind; a database error after the file is written removes the file.
-    """
+    """Synthesize ``text`` in this process and store the audio and its record together (the inline backend's
+    synchronous request). A synthesis error leaves nothing behind; a database error after the file is written
+    removes the file."""
     handler = get_handler()
     database_ping()  # an outage fails now (503), not after the synthesis's CPU time
+    started = timezone.now()
     result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
-    sound = TTSound(text_content=text, inference_time=result.timings["total"], duration=result.duration,
-                    sample_rate=result.sample_rate, voice=result.voice, vocoder=result.vocoder,
-                    sigma=result.sigma, denoiser_strength=result.denoiser_strength, truncated=result.truncated,
-                    owner=owner if owner is not None and owner.is_authenticated else None)
-    storage = sound.audio_join.storage
-    # The name is fixed before writing, so a write that fails half-way (disk full) leaves no partial file either.
-    name = sound.audio_join.field.generate_filename(sound, f"{sound.uuid}.wav")
-    try:
-        with transaction.atomic():
-            try:
-                name = storage.save(name, ContentFile(result.wav_bytes()))
-            except OSError as exc:
-                raise StorageError(exc) from exc
-            sound.audio_join.name = name
-            sound.save(force_insert=True)
-    except BaseException:
-        delete_file(storage, name)  # a partial write too; a name never written is a no-op
-        raise
+    sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE,
+                    backend=TTSound.Backend.INLINE, runner=jobs.inline_runner(), attempts=1, started_at=started,
+                    finished_at=timezone.now(), **jobs.result_fields(result))
+
+    def commit(name: str) -> bool:
+        sound.audio_join.name = name
+        sound.save(force_insert=True)
+        return True
+
+    jobs.store_audio(sound, result, commit)
     log.info("tts created %s: %.2fs audio in %.2fs (%s)", sound.uuid, result.duration, result.timings["total"],
              result.vocoder)
     return sound
+
+
+def _owner(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
+                vocoder: str | None = None, asynchronous: bool = False) -> TTSound:
+    """The one entry for a synthesis request, whatever the backend: validated input in, the record out.
+
+    Synchronous: the finished record; with the celery backend, the queued job is awaited up to TTS_SYNC_TIMEOUT
+    seconds and, not done by then, returned as it stands (the caller answers 202). A job that fails is deleted and
+    its error raised (JobFailed), so a failed synchronous request keeps nothing, as with the inline backend.
+    Asynchronous: the queued record at once. QueueUnavailable when the broker cannot take the job (nothing kept).
+    """
+    backend = settings.TTS["BACKEND"]
+    if backend == TTSound.Backend.INLINE and not asynchronous:
+        return tts_create(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
+    sound = TTSound.objects.create(
+        text_content=text, owner=_owner(owner), sigma=sigma, denoiser_strength=denoiser_strength,
+        vocoder=vocoder or "", status=TTSound.Status.QUEUED, backend=backend,
+        runner=jobs.inline_runner() if backend == TTSound.Backend.INLINE else "")
+    try:
+        backends.submit(sound)
+    except BaseException:
+        sound.delete()
+        raise
+    log.info("tts job %s queued (%s, %d characters)", sound.pk, backend, len(text))
+    if asynchronous:
+        return sound
+    finished = jobs.wait_for(sound.pk, settings.TTS["SYNC_TIMEOUT"])
+    if finished is None:
+        raise JobFailed(jobs.JobError("cancelled", "the job was deleted before it finished"))
+    if finished.status == TTSound.Status.FAILED:
+        finished.delete()
+        raise JobFailed(jobs.JobError(finished.error_code or "internal_error", finished.error))
+    return finished
+
+
+def tts_requeue(*, sound: TTSound) -> bool:
+    """Queue a failed job again, on the current backend (admin). False if it is not failed any more."""
+    backend = settings.TTS["BACKEND"]
+    requeued = TTSound.objects.filter(pk=sound.pk, status=TTSound.Status.FAILED).update(
+        status=TTSound.Status.QUEUED, error="", error_code="", backend=backend, sentences_done=0,
+        started_at=None, finished_at=None,
+        runner=jobs.inline_runner() if backend == TTSound.Backend.INLINE else "")
+    if not requeued:
+        return False
+    sound.refresh_from_db()
+    try:
+        backends.submit(sound)
+    except QueueUnavailable:
+        TTSound.objects.filter(pk=sound.pk, status=TTSound.Status.QUEUED).update(
+            status=TTSound.Status.FAILED, error="the job queue is unavailable", error_code="queue_unavailable",
+            finished_at=timezone.now())
+        raise
+    return True
 
 
 def tts_delete(*, sound: TTSound, by) -> None:

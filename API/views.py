@@ -7,6 +7,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import FileResponse, HttpResponse
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -20,16 +21,17 @@ from rest_framework.views import APIView
 
 from tts_core import ModelNotReadyError
 
-from . import engine
+from . import backends, engine
 from .permissions import CanSynthesize
 from .selectors import database_ping, tts_get, tts_get_audio, tts_list
+from .exceptions import QueueUnavailable
 from .serializers import (
     TTSCleanFilterSerializer,
     TTSCreateInputSerializer,
     TTSListFilterSerializer,
     TTSoundOutputSerializer,
 )
-from .services import tts_bulk_delete, tts_create, tts_delete
+from .services import tts_bulk_delete, tts_delete, tts_request
 from .throttling import ReadinessThrottle, SynthesisAnonThrottle, SynthesisUserThrottle
 
 
@@ -75,14 +77,24 @@ class TTSListCreateAPI(APIView):
         return [SynthesisUserThrottle(), SynthesisAnonThrottle()] if self.request.method == "POST" else []
 
     @extend_schema(request=TTSCreateInputSerializer,
-                   responses={201: TTSoundOutputSerializer, **errors(400, 401, 403, 413, 429, 507)},
-                   summary="Synthesize speech from text")
+                   parameters=[OpenApiParameter("Prefer", str, OpenApiParameter.HEADER, required=False,
+                                                description="respond-async: answer 202 at once (as async: true)")],
+                   responses={201: TTSoundOutputSerializer, 202: TTSoundOutputSerializer,
+                              **errors(400, 401, 403, 409, 413, 429, 500, 504, 507)},
+                   summary="Synthesize speech from text (201 with the audio; 202 with a job to poll)")
     def post(self, request):
         data = TTSCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        sound = tts_create(owner=request.user, **data.validated_data)
+        options = dict(data.validated_data)
+        prefer_async = "respond-async" in request.headers.get("Prefer", "").lower()
+        asynchronous = options.pop("async") or prefer_async
+        sound = tts_request(owner=request.user, asynchronous=asynchronous, **options)
+        done = sound.status == sound.Status.DONE
+        headers = {"Location": request.build_absolute_uri(reverse("tts-detail", kwargs={"pk": sound.pk}))}
+        if prefer_async:
+            headers["Preference-Applied"] = "respond-async"
         return Response(TTSoundOutputSerializer(sound, context={"request": request}).data,
-                        status=status.HTTP_201_CREATED)
+                        status=status.HTTP_201_CREATED if done else status.HTTP_202_ACCEPTED, headers=headers)
 
     @extend_schema(parameters=[TTSListFilterSerializer], responses={200: PAGE_SCHEMA, **errors(400, 401, 403, 404)},
                    operation_id="tts_list",
@@ -104,7 +116,8 @@ class TTSDetailAPI(APIView):
         sound = tts_get(pk=pk, user=request.user)
         return Response(TTSoundOutputSerializer(sound, context={"request": request}).data)
 
-    @extend_schema(responses={204: None, **errors(401, 403, 404)}, summary="Delete a sound and its audio file")
+    @extend_schema(responses={204: None, **errors(401, 403, 404)},
+                   summary="Delete a sound and its audio file (a queued or running job is cancelled)")
     def delete(self, request, pk):
         tts_delete(sound=tts_get(pk=pk, user=request.user), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -150,17 +163,27 @@ class ReadinessAPI(APIView):
     throttle_classes = [ReadinessThrottle]
 
     @extend_schema(responses={200: inline_serializer("Ready", {"ready": serializers.BooleanField(),
-                                                                 "voice": serializers.CharField()}),
+                                                                 "backend": serializers.CharField(),
+                                                                 "voice": serializers.CharField(required=False)}),
                               503: inline_serializer("NotReady", {"ready": serializers.BooleanField(),
                                                                     "reason": serializers.CharField()}),
                               429: ERROR_SCHEMA},
-                   summary="Readiness: the models are loaded (loading them if needed) and the database answers")
+                   summary="Readiness: the models are loaded (loading them if needed; with the celery backend, the "
+                           "broker answers instead) and the database answers")
     def get(self, request):
-        try:
-            engine.get_handler()
-        except ModelNotReadyError:  # reported, not raised: readiness must answer (engine logs and backs off)
-            pass
-        state = engine.status()
+        if engine.serves_synthesis("web"):
+            try:
+                engine.get_handler()
+            except ModelNotReadyError:  # reported, not raised: readiness must answer (engine logs and backs off)
+                pass
+            state = engine.status()
+        else:  # the models live in the workers; this process needs the queue
+            state = {"ready": True}
+            try:
+                backends.broker_ping()
+            except QueueUnavailable:
+                state = {"ready": False, "reason": "the job queue (broker) is unavailable"}
+        state = {**state, "backend": backends.name()}
         try:
             database_ping()
         except (OperationalError, InterfaceError):

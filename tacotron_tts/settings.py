@@ -172,6 +172,54 @@ TTS = {
     "AUDIO_SENDER": env.str("TTS_AUDIO_SENDER", default="django" if DEBUG else "nginx"),
 }
 
+# --------------------------------------------------------------------------------------------- jobs
+# Where synthesis runs: "inline" (in the web process; no broker) or "celery" (queued to worker processes, which alone
+# load the models). Both give the same API: a request waits for its audio, or with "async" gets a job to poll.
+TTS["BACKEND"] = env.str("TTS_SYNTHESIS_BACKEND", default="inline")
+if TTS["BACKEND"] not in ("inline", "celery"):
+    raise ImproperlyConfigured(f"TTS_SYNTHESIS_BACKEND must be inline or celery, not {TTS['BACKEND']!r}")
+# A request without "async" waits this long for a queued job, then answers 202 with the job to poll.
+TTS["SYNC_TIMEOUT"] = env.float("TTS_SYNC_TIMEOUT", default=120.0)
+TTS["INLINE_JOBS"] = env.int("TTS_INLINE_JOBS", default=1)  # async jobs run at once by each inline web process
+# The longest a job may synthesize (seconds); a worker's task is killed 30 s later.
+TTS["JOB_TIME_LIMIT"] = env.int("TTS_JOB_TIME_LIMIT", default=900)
+TTS["JOB_MAX_RETRIES"] = env.int("TTS_JOB_MAX_RETRIES", default=4)  # transient failures (models, disk, database)
+TTS["JOB_RETRY_DELAY"] = env.float("TTS_JOB_RETRY_DELAY", default=5.0)  # seconds, doubled at each retry
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+CELERY_TASK_DEFAULT_QUEUE = env.str("TTS_QUEUE", default="tts")
+# The record is the job's state and result (status, error, file): no result backend.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+# Crash safety: a message is acknowledged only when its job has ended; a worker that dies mid-job (SIGKILL, OOM)
+# gives it back to the queue; each worker process takes one job at a time.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # they are redelivered: never run twice at once
+CELERY_TASK_SOFT_TIME_LIMIT = TTS["JOB_TIME_LIMIT"]
+CELERY_TASK_TIME_LIMIT = TTS["JOB_TIME_LIMIT"] + 30
+# Redis redelivers a message unacknowledged for this long (a worker that vanished): longer than any job can run,
+# so a live job is never handed to a second worker.
+_visibility = env.int("TTS_JOB_VISIBILITY_TIMEOUT", default=max(3600, 2 * CELERY_TASK_TIME_LIMIT))
+if _visibility <= CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(f"TTS_JOB_VISIBILITY_TIMEOUT ({_visibility} s) must be longer than the longest job "
+                               f"(TTS_JOB_TIME_LIMIT + 30 = {CELERY_TASK_TIME_LIMIT} s)")
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility,
+    # look for such messages every minute at most (a 60th of the timeout), not kombu's default 100 s
+    "unacked_restore_interval": max(1, min(60, _visibility // 60)),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 3,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request must not hang on an unreachable broker: a few quick tries, then 503.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 # --------------------------------------------------------------------------------------------- REST framework
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

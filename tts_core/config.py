@@ -35,5 +35,10 @@ class HandlerConfig:
         if self.max_decoder_steps is not None and self.max_decoder_steps < 1:
             raise ValueError("max_decoder_steps must be at least 1")
 
+    @property
+    def vocoders(self) -> tuple[str, ...]:
+        """The vocoders this configuration offers, known without loading anything (the loaded handler agrees)."""
+        return VOCODERS if self.waveglow_checkpoint else ("griffinlim",)
+
     def replace(self, **changes: Any) -> "HandlerConfig":
         return dataclasses.replace(self, **changes)

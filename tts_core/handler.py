@@ -13,6 +13,7 @@ import logging
 import pathlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,9 @@ from .text import TextError, TextTooLongError, UnspeakableTextError, cmudict, sp
 from .voices import DEMO_TACOTRON2
 
 log = logging.getLogger("tts_core")
+
+# progress(sentences_done, sentences_total), called as sentences finish; it may raise to stop the synthesis.
+ProgressCallback = Callable[[int, int], None]
 
 __all__ = ["Chunk", "HandlerConfig", "InferenceOutput", "ModelNotReadyError", "PreparedText", "SynthesisOptionError",
            "SynthesisResult", "TacotronHandler"]
@@ -246,10 +250,11 @@ class TacotronHandler:
         return None if seed is None else torch.Generator(device=self.device).manual_seed(seed)
 
     def inference(self, data: PreparedText, sigma: float | None = None, denoiser_strength: float | None = None,
-                  vocoder: str | None = None, seed: int | None = None) -> InferenceOutput:
+                  vocoder: str | None = None, seed: int | None = None,
+                  progress: ProgressCallback | None = None) -> InferenceOutput:
         """Mel spectrograms and waveforms for prepared text. ``seed`` (default: the config's) fixes the prenet
         dropout and the vocoder noise of this request only: the same seed gives the same audio, whatever other
-        threads are doing."""
+        threads are doing. ``progress`` hears of each sentence once it is vocoded (a batch decodes together)."""
         if not self.initialized:
             self.initialize()
         sigma, strength, vocoder = self.check_options(sigma, denoiser_strength, vocoder)
@@ -260,7 +265,11 @@ class TacotronHandler:
             decoded = self._run_tacotron(data.chunks, generator=self._generator(seed))
             timings["tacotron2"] = time.perf_counter() - t0
             noise = self._generator(seed)
-            waves = [self._vocode(mel, vocoder, sigma, strength, timings, noise) for mel, _ in decoded]
+            waves = []
+            for mel, _ in decoded:
+                waves.append(self._vocode(mel, vocoder, sigma, strength, timings, noise))
+                if progress is not None:
+                    progress(len(waves), len(decoded))
         waveglow = vocoder == "waveglow"
         return InferenceOutput(waves, any(t for _, t in decoded), sum(int(m.size(1)) for m, _ in decoded), timings,
                                vocoder, sigma if waveglow else None, strength if waveglow else None)
@@ -283,14 +292,18 @@ class TacotronHandler:
                                output.denoiser_strength, len(output.waves))
 
     def synthesize(self, text: str, sigma: float | None = None, denoiser_strength: float | None = None,
-                   vocoder: str | None = None, seed: int | None = None) -> SynthesisResult:
-        """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag)."""
+                   vocoder: str | None = None, seed: int | None = None,
+                   progress: ProgressCallback | None = None) -> SynthesisResult:
+        """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag). ``progress``
+        (see :meth:`inference`) first hears (0, sentences) once the text is split."""
         if not self.initialized:
             self.initialize()
         t0 = time.perf_counter()
         data = self.preprocess(text)
+        if progress is not None:
+            progress(0, len(data.chunks))
         t1 = time.perf_counter()
-        output = self.inference(data, sigma, denoiser_strength, vocoder, seed)
+        output = self.inference(data, sigma, denoiser_strength, vocoder, seed, progress)
         result = self.postprocess(output)
         result.timings["preprocess"] = t1 - t0
         result.timings["total"] = time.perf_counter() - t0

@@ -7,7 +7,7 @@ from .cleaners import english_cleaners
 from .symbols import ID_TO_SYMBOL, SYMBOL_TO_ID, SYMBOLS
 
 __all__ = ["SYMBOLS", "TextError", "UnspeakableTextError", "TextTooLongError", "clean_text", "text_to_sequence",
-           "sequence_to_text", "to_arpabet", "split_sentences"]
+           "sequence_to_text", "to_arpabet", "split_sentences", "check_speakable"]
 
 _CURLY = re.compile(r"(.*?)\{(.+?)\}(.*)", re.S)
 _LETTER = re.compile(r"[a-z]")
@@ -142,3 +142,16 @@ def split_sentences(text: str, max_chars: int = 250) -> list[str]:
         if sentence:
             pieces.append(sentence)
     return pieces
+
+
+def check_speakable(text: str) -> None:
+    """Raise :class:`UnspeakableTextError` unless some sentence of ``text`` keeps a letter after cleaning: the check
+    a web process makes before queuing a job, with no model or dictionary loaded (the voice's own front end, ARPAbet
+    or letters, speaks exactly the texts that pass it)."""
+    for sentence in split_sentences(text):
+        try:
+            text_to_sequence(sentence)
+            return
+        except UnspeakableTextError:
+            continue
+    raise UnspeakableTextError("the text contains nothing an English voice can speak")

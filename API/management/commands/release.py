@@ -1,4 +1,5 @@
-"""The release step: apply migrations, collect static files and sweep orphaned audio files, once, even when several replicas start at once.
+"""The release step: apply migrations, collect static files, sweep orphaned audio files and mark failed the inline
+jobs that died with this host's previous processes, once, even when several replicas start at once.
 
 Every replica's entrypoint runs it; a database-wide lock lets the first one do the work while the others wait,
 then find nothing left to do. (Plain ``migrate`` run by two replicas together races: both create the same tables.)
@@ -13,6 +14,8 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
+
+from API.jobs import interrupt_dead_inline_jobs
 
 # pg_advisory_lock key: any constant shared by all replicas of this service ("TTS release" in ASCII).
 LOCK_KEY = 0x5454_5320_7265_6C65
@@ -64,4 +67,8 @@ class Command(BaseCommand):
                 call_command("collectstatic", interactive=False, verbosity=0)
             # Files a killed process left without a row (an hour old at least: never one still committing).
             call_command("clean_orphans", verbosity=verbosity)
+            # Inline jobs of this host died with its previous processes (none of this start runs yet).
+            interrupted = interrupt_dead_inline_jobs(whole_host=True)
+            if interrupted:
+                self.stdout.write(f"{interrupted} interrupted inline job(s) marked failed")
         self.stdout.write("release done")

@@ -1,0 +1,309 @@
+"""One synthesis job, run the same way by the inline executor and by Celery workers.
+
+The record is the job: a worker *claims* it (queued or running -> running, attempts + 1, as one conditional UPDATE),
+synthesizes with progress written to the row, writes the file under a name of its own attempt, and marks it done
+in the same conditional way. ``attempts`` is the claim's version: a redelivered job (its worker died) takes over by
+claiming again, and an older attempt that turns out to be alive finds its version gone, deletes its own file and
+stops. A deleted record (a cancelled job) stops its job the same way at the next sentence. So every interleaving
+ends with one row, at most one file, and the file exactly when the status is done.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import os
+import socket
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.utils import timezone
+
+from tts_core import ModelNotReadyError, SynthesisOptionError, SynthesisResult
+from tts_core.checkpoints import CheckpointError
+from tts_core.text import TextError
+
+from .exceptions import StorageError
+from .models import TTSound
+from .signals import delete_file
+
+log = logging.getLogger(__name__)
+
+Status = TTSound.Status
+UNFINISHED = (Status.QUEUED, Status.RUNNING)
+
+
+@dataclasses.dataclass(frozen=True)
+class JobError:
+    """Why a job failed, as the user may see it, and whether trying again later can help."""
+
+    code: str
+    message: str
+    transient: bool = False
+
+    @property
+    def http_status(self) -> int:
+        return ERROR_HTTP_STATUS.get(self.code, 500)
+
+
+ERROR_HTTP_STATUS = {"invalid_text": 400, "invalid_option": 400, "not_ready": 503, "storage_full": 507,
+                     "storage_unavailable": 503, "database_unavailable": 503, "out_of_memory": 503,
+                     "interrupted": 503, "timeout": 504, "cancelled": 409, "internal_error": 500}
+INTERRUPTED = JobError("interrupted", "the server stopped while this job was pending or running; submit the text "
+                                      "again")
+
+
+class RetryLater(Exception):
+    """The job met a transient failure and is queued again; its runner should run it again after ``delay`` s."""
+
+    def __init__(self, delay: float, error: JobError):
+        super().__init__(error.message)
+        self.delay, self.error = delay, error
+
+
+class JobGone(Exception):
+    """The record was deleted (the job was cancelled) or a newer attempt took it over: stop, keep nothing."""
+
+
+class JobTimeout(Exception):
+    """The job ran past TTS_JOB_TIME_LIMIT."""
+
+
+def classify(exc: BaseException) -> JobError:
+    """A failure as the user sees it. Transient: worth a retry (models loading, disk or database trouble)."""
+    if isinstance(exc, TextError):
+        return JobError("invalid_text", str(exc))
+    if isinstance(exc, SynthesisOptionError):
+        return JobError("invalid_option", str(exc))
+    if isinstance(exc, (ModelNotReadyError, CheckpointError)):
+        return JobError("not_ready", "speech synthesis is unavailable right now", transient=True)
+    if isinstance(exc, StorageError):
+        if exc.full:
+            return JobError("storage_full", "the server has no space left to store audio", transient=True)
+        return JobError("storage_unavailable", "the audio could not be stored", transient=True)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return JobError("database_unavailable", "the database is unavailable", transient=True)
+    if isinstance(exc, (JobTimeout, SoftTimeLimitExceeded)):
+        return JobError("timeout", f"the synthesis took longer than {settings.TTS['JOB_TIME_LIMIT']} s")
+    if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch here
+        return JobError("out_of_memory", "the accelerator ran out of memory", transient=True)
+    return JobError("internal_error", "the synthesis failed unexpectedly; the server log has the details")
+
+
+def retry_delay(retries: int) -> float:
+    return settings.TTS["JOB_RETRY_DELAY"] * 2 ** retries
+
+
+# ------------------------------------------------------------------------------------------------ identity
+def inline_runner() -> str:
+    """This web process, as an inline job's runner: its host and pid (read after the fork)."""
+    return f"inline:{socket.gethostname()}:{os.getpid()}"
+
+
+# ------------------------------------------------------------------------------------------------ storing
+def result_fields(result: SynthesisResult) -> dict:
+    """The record's fields that a finished synthesis fills in."""
+    return {"inference_time": result.timings["total"], "duration": result.duration, "sample_rate": result.sample_rate,
+            "voice": result.voice, "vocoder": result.vocoder, "sigma": result.sigma,
+            "denoiser_strength": result.denoiser_strength, "truncated": result.truncated,
+            "sentences_done": result.sentences, "sentences_total": result.sentences}
+
+
+def store_audio(sound: TTSound, result: SynthesisResult, commit) -> bool:
+    """Write the WAV under the record's name for its attempt, then ``commit(name)`` in a transaction. The file is
+    deleted when commit returns False (the record is gone or taken over) or anything fails, a partial write too:
+    the name is fixed before writing."""
+    storage = sound.audio_join.storage
+    name = sound.audio_join.field.generate_filename(sound, f"{sound.uuid}.wav")
+    try:
+        with transaction.atomic():
+            try:
+                name = storage.save(name, ContentFile(result.wav_bytes()))
+            except OSError as exc:
+                raise StorageError(exc) from exc
+            kept = commit(name)
+    except BaseException:
+        delete_file(storage, name)
+        raise
+    if not kept:
+        delete_file(storage, name)
+    return kept
+
+
+# ------------------------------------------------------------------------------------------------ the job
+def _current(pk, attempt: int):
+    return TTSound.objects.filter(pk=pk, attempts=attempt, status=Status.RUNNING)
+
+
+def claim(pk, *, runner: str) -> TTSound | None:
+    """Take the job: queued (or running, when its earlier attempt died) -> running. None when there is nothing to
+    run: the record is gone (cancelled), finished, or was claimed by someone else just now."""
+    sound = TTSound.objects.filter(pk=pk).first()
+    if sound is None or sound.status not in UNFINISHED:
+        return None
+    claimed = TTSound.objects.filter(pk=pk, attempts=sound.attempts, status__in=UNFINISHED).update(
+        status=Status.RUNNING, attempts=sound.attempts + 1, runner=runner, started_at=timezone.now(),
+        sentences_done=0, error="", error_code="")
+    if not claimed:
+        return None
+    if sound.status == Status.RUNNING:
+        log.warning("job %s: attempt %d takes over from attempt %d (%s)", pk, sound.attempts + 1, sound.attempts,
+                    sound.runner)
+    sound.refresh_from_db()
+    _delete_earlier_attempts_files(sound)
+    return sound
+
+
+def _delete_earlier_attempts_files(sound: TTSound) -> None:
+    """What a dead attempt may have written before it could commit (never another live attempt's: see module)."""
+    storage, attempts = sound.audio_join.storage, sound.attempts
+    for earlier in range(1, attempts):
+        sound.attempts = earlier
+        delete_file(storage, sound.audio_join.field.generate_filename(sound, ""))
+    sound.attempts = attempts
+
+
+def _synthesize(sound: TTSound) -> bool:
+    """Synthesize and store a claimed job; False when it was cancelled or taken over meanwhile."""
+    from .engine import get_handler
+
+    handler = get_handler()
+    attempt, started, limit = sound.attempts, time.monotonic(), settings.TTS["JOB_TIME_LIMIT"]
+
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - started > limit:
+            raise JobTimeout()
+        if not _current(sound.pk, attempt).update(sentences_done=done, sentences_total=total):
+            raise JobGone()
+
+    try:
+        result = handler.synthesize(sound.text_content, sigma=sound.sigma,
+                                    denoiser_strength=sound.denoiser_strength, vocoder=sound.vocoder or None,
+                                    progress=progress)
+    except JobGone:
+        return False
+
+    def commit(name: str) -> bool:
+        return bool(_current(sound.pk, attempt).update(
+            status=Status.DONE, audio_join=name, finished_at=timezone.now(), **result_fields(result)))
+
+    return store_audio(sound, result, commit)
+
+
+def run_job(pk, *, runner: str, retries: int = 0) -> str:
+    """Run the job ``pk`` to its end; returns its outcome: done, failed, or skipped (nothing to run, cancelled, or
+    taken over). A transient failure with retries left puts it back to queued and raises RetryLater: the caller
+    runs it again after the delay (Celery: a retry message; inline: the executor thread waits)."""
+    sound = claim(pk, runner=runner)
+    if sound is None:
+        return "skipped"
+    attempt = sound.attempts
+    try:
+        done = _synthesize(sound)
+    except Exception as exc:
+        error = classify(exc)
+        log.log(logging.WARNING if error.transient or error.code.startswith("invalid") else logging.ERROR,
+                "job %s attempt %d failed: %s (%s)", pk, attempt, error.code, exc, exc_info=error.code == "internal_error")
+        if error.transient and retries < settings.TTS["JOB_MAX_RETRIES"]:
+            delay = retry_delay(retries)
+            _end(pk, attempt, status=Status.QUEUED, error=dataclasses.replace(
+                error, message=f"{error.message}; retrying in {delay:.0f} s"))
+            raise RetryLater(delay, error) from exc
+        _end(pk, attempt, status=Status.FAILED, error=error)
+        return "failed"
+    if not done:
+        log.info("job %s attempt %d stopped: cancelled or taken over", pk, attempt)
+        return "skipped"
+    log.info("job %s done (attempt %d, %s)", pk, attempt, runner)
+    return "done"
+
+
+def _end(pk, attempt: int, *, status: str, error: JobError) -> None:
+    """Record a failure (or a pause before a retry) of this attempt; nothing if the record moved on."""
+    fields = {"status": status, "error": error.message[:500], "error_code": error.code}
+    if status == Status.FAILED:
+        fields["finished_at"] = timezone.now()
+    try:
+        _current(pk, attempt).update(**fields)
+    except (OperationalError, InterfaceError):
+        # The database is down: the record still says running; a retry (or the interrupted-job sweep) settles it.
+        log.error("job %s: could not record %s (%s): database unavailable", pk, status, error.code)
+        if status == Status.FAILED:
+            raise RetryLater(retry_delay(0), classify(OperationalError())) from None
+
+
+def fail_job(sound: TTSound, error: JobError) -> bool:
+    """Mark an unfinished job failed from outside its runner (the interrupted-job sweep)."""
+    return bool(TTSound.objects.filter(pk=sound.pk, attempts=sound.attempts, status__in=UNFINISHED).update(
+        status=Status.FAILED, error=error.message, error_code=error.code, finished_at=timezone.now()))
+
+
+def wait_for(pk, timeout: float) -> TTSound | None:
+    """The record once its job has ended, or as it stands after ``timeout`` seconds; None if it was deleted.
+    Polled from the database, which holds the job's state for every backend (no result backend to keep)."""
+    deadline, delay = time.monotonic() + timeout, 0.05
+    while True:
+        sound = TTSound.objects.select_related("owner").filter(pk=pk).first()
+        remaining = deadline - time.monotonic()
+        if sound is None or sound.finished or remaining <= 0:
+            return sound
+        time.sleep(min(delay, remaining))
+        delay = min(delay * 1.5, 0.5)
+
+
+# ------------------------------------------------------------------------------------------------ sweeps
+def _pid_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process has just started: whatever the record says it held died with its predecessor
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def interrupt_dead_inline_jobs(*, whole_host: bool = False) -> int:
+    """Mark failed ("interrupted") the inline jobs whose process died: on this host, those whose pid is gone (or
+    all of them, ``whole_host``, at the release step, before any web process of this host runs), and anywhere,
+    those running for longer than any job can. Celery jobs are not touched: the broker redelivers them."""
+    host_prefix = f"inline:{socket.gethostname()}:"
+    unfinished = TTSound.objects.filter(backend=TTSound.Backend.INLINE, status__in=UNFINISHED)
+    count = 0
+    for sound in unfinished.filter(runner__startswith=host_prefix).only("pk", "runner", "attempts"):
+        try:
+            pid = int(sound.runner.rsplit(":", 1)[1])
+        except ValueError:
+            pid = 0
+        if (whole_host or not _pid_alive(pid)) and fail_job(sound, INTERRUPTED):
+            count += 1
+    limit = settings.TTS["JOB_TIME_LIMIT"] + 60
+    stale = unfinished.filter(status=Status.RUNNING, started_at__lt=timezone.now() - dt.timedelta(seconds=limit))
+    for sound in stale.only("pk", "attempts"):
+        count += fail_job(sound, INTERRUPTED)
+    if count:
+        log.warning("%d inline job(s) marked interrupted: their process died", count)
+    return count
+
+
+def run_inline(pk) -> None:
+    """The inline executor's job body: run to the end, waiting out the retries; the thread's database connection
+    is handled as a request's would be (closed when old or broken)."""
+    retries = 0
+    while True:
+        close_old_connections()
+        try:
+            run_job(pk, runner=inline_runner(), retries=retries)
+            return
+        except RetryLater as later:
+            time.sleep(later.delay)
+            retries += 1
+        except Exception:
+            log.exception("inline job %s could not run", pk)
+            return
+        finally:
+            close_old_connections()

@@ -1,0 +1,16 @@
+"""Celery tasks: thin wrappers; the job itself is API.jobs.run_job, the same as the inline executor runs."""
+from __future__ import annotations
+
+from celery import shared_task
+
+from . import jobs
+
+
+@shared_task(bind=True, name="tts.synthesize", acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def synthesize(self, uuid: str) -> str:
+    """Run the job of record ``uuid``. Redelivered after a worker died (acks_late, reject_on_worker_lost): the job
+    claims the record again and takes over. Transient failures come back as a retry with back-off."""
+    try:
+        return jobs.run_job(uuid, runner=f"celery:{self.request.hostname}", retries=self.request.retries)
+    except jobs.RetryLater as later:
+        raise self.retry(countdown=later.delay) from later
