@@ -62,10 +62,10 @@ def process_started(role: str = "web") -> None:
     if not serves_synthesis(role):
         return
     if role == "web":
-        from .jobs import interrupt_dead_inline_jobs
+        from .jobs import interrupt_lost_jobs
 
         try:
-            interrupt_dead_inline_jobs()
+            interrupt_lost_jobs()
         except Exception:  # the database may be down at start; the next process start (or release) sweeps
             log.warning("could not sweep interrupted jobs", exc_info=True)
     if role == "worker" or settings.TTS["LOAD_AT_STARTUP"]:

@@ -267,26 +267,34 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def interrupt_dead_inline_jobs(*, whole_host: bool = False) -> int:
-    """Mark failed ("interrupted") the inline jobs whose process died: on this host, those whose pid is gone (or
-    all of them, ``whole_host``, at the release step, before any web process of this host runs), and anywhere,
-    those running for longer than any job can. Celery jobs are not touched: the broker redelivers them."""
+def interrupt_lost_jobs(*, whole_host: bool = False) -> int:
+    """Mark failed ("interrupted") the jobs that no process will finish. Inline jobs on this host whose process
+    died (its pid is gone; or all of them, ``whole_host``, at the release step, before any web process of this host
+    runs); inline jobs anywhere running longer than any job can; Celery jobs running for longer than the broker
+    takes to redeliver a dead worker's job plus a whole run (their message was lost, e.g. with a broker that kept
+    nothing on disk). Celery jobs otherwise are the broker's: it redelivers them."""
     host_prefix = f"inline:{socket.gethostname()}:"
-    unfinished = TTSound.objects.filter(backend=TTSound.Backend.INLINE, status__in=UNFINISHED)
+    unfinished = TTSound.objects.filter(status__in=UNFINISHED)
+    inline = unfinished.filter(backend=TTSound.Backend.INLINE)
     count = 0
-    for sound in unfinished.filter(runner__startswith=host_prefix).only("pk", "runner", "attempts"):
+    for sound in inline.filter(runner__startswith=host_prefix).only("pk", "runner", "attempts"):
         try:
             pid = int(sound.runner.rsplit(":", 1)[1])
         except ValueError:
             pid = 0
         if (whole_host or not _pid_alive(pid)) and fail_job(sound, INTERRUPTED):
             count += 1
-    limit = settings.TTS["JOB_TIME_LIMIT"] + 60
-    stale = unfinished.filter(status=Status.RUNNING, started_at__lt=timezone.now() - dt.timedelta(seconds=limit))
+    now = timezone.now()
+    inline_limit = settings.TTS["JOB_TIME_LIMIT"] + 60
+    celery_limit = (settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] + settings.CELERY_TASK_TIME_LIMIT
+                    + 60)
+    stale = (inline.filter(status=Status.RUNNING, started_at__lt=now - dt.timedelta(seconds=inline_limit))
+             | unfinished.filter(backend=TTSound.Backend.CELERY, status=Status.RUNNING,
+                                 started_at__lt=now - dt.timedelta(seconds=celery_limit)))
     for sound in stale.only("pk", "attempts"):
         count += fail_job(sound, INTERRUPTED)
     if count:
-        log.warning("%d inline job(s) marked interrupted: their process died", count)
+        log.warning("%d job(s) marked interrupted: their process died", count)
     return count
 
 

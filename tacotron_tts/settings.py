@@ -181,7 +181,7 @@ if TTS["BACKEND"] not in ("inline", "celery"):
 # A request without "async" waits this long for a queued job, then answers 202 with the job to poll.
 TTS["SYNC_TIMEOUT"] = env.float("TTS_SYNC_TIMEOUT", default=120.0)
 TTS["INLINE_JOBS"] = env.int("TTS_INLINE_JOBS", default=1)  # async jobs run at once by each inline web process
-# The longest a job may synthesize (seconds); a worker's task is killed 30 s later.
+# The longest a job may synthesize (seconds); it then fails with "timeout".
 TTS["JOB_TIME_LIMIT"] = env.int("TTS_JOB_TIME_LIMIT", default=900)
 TTS["JOB_MAX_RETRIES"] = env.int("TTS_JOB_MAX_RETRIES", default=4)  # transient failures (models, disk, database)
 TTS["JOB_RETRY_DELAY"] = env.float("TTS_JOB_RETRY_DELAY", default=5.0)  # seconds, doubled at each retry
@@ -200,13 +200,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True  # they are redelivered: never run twice at once
 CELERY_TASK_SOFT_TIME_LIMIT = TTS["JOB_TIME_LIMIT"]
-CELERY_TASK_TIME_LIMIT = TTS["JOB_TIME_LIMIT"] + 30
+# A task still running past the soft limit (stuck in one long step) is killed: 30 s later (a tenth for short limits).
+CELERY_TASK_TIME_LIMIT = TTS["JOB_TIME_LIMIT"] + max(5, min(30, TTS["JOB_TIME_LIMIT"] // 10))
 # Redis redelivers a message unacknowledged for this long (a worker that vanished): longer than any job can run,
 # so a live job is never handed to a second worker.
 _visibility = env.int("TTS_JOB_VISIBILITY_TIMEOUT", default=max(3600, 2 * CELERY_TASK_TIME_LIMIT))
 if _visibility <= CELERY_TASK_TIME_LIMIT:
     raise ImproperlyConfigured(f"TTS_JOB_VISIBILITY_TIMEOUT ({_visibility} s) must be longer than the longest job "
-                               f"(TTS_JOB_TIME_LIMIT + 30 = {CELERY_TASK_TIME_LIMIT} s)")
+                               f"(the hard time limit, {CELERY_TASK_TIME_LIMIT} s)")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility,
     # look for such messages every minute at most (a 60th of the timeout), not kombu's default 100 s

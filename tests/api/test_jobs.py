@@ -197,7 +197,7 @@ def dead_pid() -> int:
     return child.pid
 
 
-def test_inline_jobs_of_dead_processes_are_marked_interrupted_and_live_ones_kept(user):
+def test_jobs_of_dead_processes_are_marked_interrupted_and_live_ones_kept(user):
     host = jobs.inline_runner().split(":")[1]
     alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
@@ -207,14 +207,19 @@ def test_inline_jobs_of_dead_processes_are_marked_interrupted_and_live_ones_kept
         elsewhere = TTSound.objects.create(text_content=TEXT, runner="inline:other-host:1")
         stale = TTSound.objects.create(text_content=TEXT, runner="inline:other-host:2", status="running",
                                        started_at=timezone.now() - timezone.timedelta(hours=2))
-        on_celery = TTSound.objects.create(text_content=TEXT, backend="celery", status="running")
-        assert jobs.interrupt_dead_inline_jobs() == 2
+        on_celery = TTSound.objects.create(text_content=TEXT, backend="celery", status="running",
+                                           started_at=timezone.now() - timezone.timedelta(minutes=30))
+        lost_on_celery = TTSound.objects.create(text_content=TEXT, backend="celery", status="running",
+                                                started_at=timezone.now() - timezone.timedelta(hours=3))
+        assert jobs.interrupt_lost_jobs() == 3
         states = {s.pk: (s.status, s.error_code) for s in TTSound.objects.all()}
         assert states[dead.pk] == ("failed", "interrupted") and states[stale.pk] == ("failed", "interrupted")
         assert states[live.pk] == ("queued", "") and states[elsewhere.pk] == ("queued", "")
+        # a worker's job is the broker's to redeliver, unless it has been lost for longer than redelivery takes
         assert states[on_celery.pk] == ("running", "")
+        assert states[lost_on_celery.pk] == ("failed", "interrupted")
         # At the release step no process of this host runs yet: all of this host's inline jobs are interrupted.
-        assert jobs.interrupt_dead_inline_jobs(whole_host=True) == 1
+        assert jobs.interrupt_lost_jobs(whole_host=True) == 1
         assert TTSound.objects.get(pk=live.pk).status == "failed"
     finally:
         alive.kill()

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import connection
 
-from API.jobs import interrupt_dead_inline_jobs
+from API.jobs import interrupt_lost_jobs
 
 # pg_advisory_lock key: any constant shared by all replicas of this service ("TTS release" in ASCII).
 LOCK_KEY = 0x5454_5320_7265_6C65
@@ -68,7 +68,7 @@ class Command(BaseCommand):
             # Files a killed process left without a row (an hour old at least: never one still committing).
             call_command("clean_orphans", verbosity=verbosity)
             # Inline jobs of this host died with its previous processes (none of this start runs yet).
-            interrupted = interrupt_dead_inline_jobs(whole_host=True)
+            interrupted = interrupt_lost_jobs(whole_host=True)
             if interrupted:
                 self.stdout.write(f"{interrupted} interrupted inline job(s) marked failed")
         self.stdout.write("release done")

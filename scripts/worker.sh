@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One synthesis worker in the foreground (TTS_SYNTHESIS_BACKEND=celery): Celery with the repository's settings,
+# the same file the Docker image runs. Each worker process loads the models once, after the fork; one process per
+# GPU (TTS_WORKER_CONCURRENCY, default 1). Scale out by starting more workers, on this machine or others that reach
+# the same database, broker and MEDIA_ROOT. Extra arguments go to `celery worker`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
+fi
+"$PYTHON" manage.py wait_for_db --timeout "${DB_WAIT_TIMEOUT:-60}"
+"$PYTHON" manage.py wait_for_broker --timeout "${BROKER_WAIT_TIMEOUT:-30}"
+exec "$PYTHON" -m celery -A tacotron_tts worker \
+    --queues "${TTS_QUEUE:-tts}" \
+    --pool prefork --concurrency "${TTS_WORKER_CONCURRENCY:-1}" \
+    --hostname "${TTS_WORKER_NAME:-tts@%h}" \
+    --loglevel "${CELERY_LOG_LEVEL:-INFO}" \
+    --without-gossip --without-mingle \
+    "$@"

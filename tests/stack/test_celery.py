@@ -1,0 +1,292 @@
+"""The celery backend for real: Gunicorn + Nginx from the repository's files, a real Redis, and real worker
+processes started by scripts/worker.sh (no eager mode). Workers are killed with SIGKILL mid-job to show that a job
+survives them: exactly one file, one row, done."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from .conftest import ROOT, Stack, free_port, http, post_json
+
+REDIS_DB = 14  # the tests' own database on the local Redis; every module run uses its own queue name
+
+
+def redis_running() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping())
+    except Exception:
+        return False
+
+
+@pytest.fixture(scope="module")
+def broker():
+    if not redis_running():
+        if os.environ.get("CI"):
+            raise RuntimeError("Redis on 127.0.0.1:6379 is required (.ci/run starts it)")
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    import redis
+
+    queue = f"tts-test-{uuid.uuid4().hex[:8]}"
+    yield {"url": f"redis://127.0.0.1:6379/{REDIS_DB}", "queue": queue}
+    redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).delete(queue)
+
+
+def job_env(broker) -> dict[str, str]:
+    return {
+        "TTS_SYNTHESIS_BACKEND": "celery",
+        "CELERY_BROKER_URL": broker["url"],
+        "TTS_QUEUE": broker["queue"],
+        # Short limits so that redelivery after a vanished worker is seconds, not the production hour; the
+        # visibility timeout is still longer than the hard time limit (10 + 5 s), as the settings demand.
+        "TTS_JOB_TIME_LIMIT": "10",
+        "TTS_JOB_VISIBILITY_TIMEOUT": "16",
+        "TTS_SYNC_TIMEOUT": "4",
+        "TTS_JOB_RETRY_DELAY": "0.2",
+        "TTS_LOAD_AT_STARTUP": "1",
+    }
+
+
+class Worker:
+    """scripts/worker.sh in its own process group (the Celery main process and its pool child)."""
+
+    def __init__(self, stack: Stack, name: str, wait_models: bool = True, **env: str):
+        self.log_path = stack.tmp / f"worker-{name}.log"
+        self.name = f"{name}-{uuid.uuid4().hex[:6]}@test"
+        self.env = {**stack.env, "TTS_WORKER_NAME": self.name, **env}
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([str(ROOT / "scripts/worker.sh")], cwd=ROOT, env=self.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_log(" ready.", 90)
+        # the pool child loads the models after the fork: wait for it (or its failure), so a job's timing is the
+        # synthesis's
+        self.wait_log("TTS voice active" if wait_models else "TTS models failed to load", 60)
+
+    def text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_log(self, needle: str, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while needle not in self.text():
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"worker never logged {needle!r}:\n{self.text()[-3000:]}")
+            time.sleep(0.2)
+
+    def pool_children(self) -> list[int]:
+        out = subprocess.run(["pgrep", "-P", str(self.proc.pid)], capture_output=True, text=True)
+        return [int(p) for p in out.stdout.split()]
+
+    def kill(self) -> None:
+        """SIGKILL to the whole worker, as if its machine died: nothing is acknowledged or given back."""
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.log.close()
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+        self.log.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, checkpoints, broker):
+    s = Stack(tmp_path_factory.mktemp("celery-stack"), checkpoints["quick"], checkpoints["waveglow"],
+              extra_env=job_env(broker))
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def workers(stack):
+    started: list[Worker] = []
+
+    def start(name: str, wait_models: bool = True, **env: str) -> Worker:
+        worker = Worker(stack, name, wait_models, **env)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def clear(stack: Stack) -> None:
+    stack.manage("shell", "--no-imports", "-c", "from API.models import TTSound; TTSound.objects.all().delete()")
+    for path in stack.media_files():
+        path.unlink()
+
+
+def record(stack: Stack, location: str) -> dict:
+    status, _, body, _ = http("GET", location)
+    assert status == 200, body
+    return json.loads(body)
+
+
+def wait_status(stack: Stack, location: str, want: set[str], timeout: float, **more) -> dict:
+    end = time.monotonic() + timeout
+    while True:
+        body = record(stack, location)
+        if body["status"] in want and all(f(body) for f in more.values()):
+            return body
+        if time.monotonic() > end:
+            raise AssertionError(f"job still {body['status']} after {timeout} s: {body}")
+        time.sleep(0.1)
+
+
+SLOW_TEXT = "This sentence keeps the slow decoder busy. So does this one."
+
+
+def test_web_processes_load_no_models_and_readiness_checks_the_broker(stack):
+    status, _, body, _ = http("GET", f"{stack.url}/api/health/ready/")
+    state = json.loads(body)
+    assert status == 200 and state == {"ready": True, "backend": "celery"}
+    assert "TTS voice active" not in (stack.tmp / "stack.log").read_text(errors="replace")
+
+
+def test_an_async_job_is_done_by_a_worker_and_its_audio_served_by_nginx(stack, workers):
+    clear(stack)
+    workers("a")
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Hello from the queue.", "async": True})
+    assert status == 202, body
+    assert body["status"] == "queued" and body["audio_url"] is None
+    location = headers["Location"]
+    assert location.endswith(f"/api/tts/{body['uuid']}/")
+    done = wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 30)
+    assert done["status"] == "done", done
+    assert done["progress"]["sentences_done"] == done["progress"]["sentences_total"] == 1
+    status, headers, audio, _ = http("GET", done["audio_url"])
+    assert status == 200 and audio[:4] == b"RIFF" and headers["Content-Type"] == "audio/wav"
+    assert [p.name for p in stack.media_files()] == [f"{body['uuid']}.wav"]
+
+
+def test_a_synchronous_request_waits_for_the_worker_and_answers_201(stack, workers):
+    clear(stack)
+    workers("a")
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Wait for me, worker."})
+    assert status == 201, body
+    assert body["status"] == "done" and body["audio_url"]
+    assert http("GET", body["audio_url"])[0] == 200
+
+
+def test_bad_input_is_refused_before_queuing(stack):
+    clear(stack)  # no worker runs: anything queued would stay queued
+    for payload in ({"text": ""}, {"text": "😀😀"}, {"text": "Hi.", "sigma": 9}, {"text": "Hi.", "nope": 1}):
+        status, _, body, _ = post_json(f"{stack.url}/api/tts/", {**payload, "async": True})
+        assert status == 400, (payload, body)
+    assert stack.rows() == []
+
+
+def test_a_cancelled_queued_job_never_writes_a_file(stack, workers):
+    clear(stack)
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Cancel me.", "async": True})
+    assert status == 202
+    # DELETE needs the owner or staff: this anonymous record is deleted by staff (the admin, the clean endpoint)
+    stack.manage("shell", "--no-imports", "-c",
+                 f"from API.models import TTSound; TTSound.objects.filter(pk='{body['uuid']}').delete()")
+    worker = workers("a")
+    worker.wait_log(f"tts.synthesize[{body['uuid']}] succeeded", 30)
+    assert "'skipped'" in worker.text()
+    assert stack.rows() == [] and stack.media_files() == []
+
+
+def test_a_worker_killed_mid_job_loses_nothing_a_new_worker_finishes_it(stack, workers, checkpoints):
+    clear(stack)
+    first = workers("slow-1", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    assert status == 202
+    url = f"{stack.url}/api/tts/{body['uuid']}/"
+    wait_status(stack, url, {"running"}, 30)
+    time.sleep(1.0)  # well inside the synthesis
+    first.kill()
+    assert record(stack, url)["status"] == "running"  # the dead worker's claim: nothing else happened
+    killed_at = time.monotonic()
+    workers("slow-2", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+    done = wait_status(stack, url, {"done", "failed"}, 60)
+    assert done["status"] == "done", done
+    print(f"redelivered and done {time.monotonic() - killed_at:.1f} s after the kill")
+    rows = json.loads(stack.manage("shell", "--no-imports", "-c",
+                                   "import json; from API.models import TTSound; print(json.dumps(list("
+                                   "TTSound.objects.values_list('attempts', 'runner'))))"))
+    assert len(rows) == 1 and rows[0][0] == 2 and "slow-2" in rows[0][1]
+    assert [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]  # exactly one file
+    assert http("GET", done["audio_url"])[0] == 200
+
+
+def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_redelivered_at_once(stack, workers, checkpoints):
+    clear(stack)
+    worker = workers("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    url = f"{stack.url}/api/tts/{body['uuid']}/"
+    wait_status(stack, url, {"running"}, 30)
+    time.sleep(1.0)
+    (child,) = worker.pool_children()
+    os.kill(child, signal.SIGKILL)  # e.g. the kernel's OOM killer: the main process sees WorkerLostError
+    done = wait_status(stack, url, {"done", "failed"}, 60)
+    assert done["status"] == "done", done
+    assert "WorkerLostError" in worker.text()
+    assert len(stack.rows()) == 1 and [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]
+
+
+def test_a_synchronous_request_not_done_in_time_answers_202_and_the_job_goes_on(stack, workers, checkpoints):
+    clear(stack)
+    workers("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+    started = time.monotonic()
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT})
+    assert status == 202, body  # TTS_SYNC_TIMEOUT is 4 s here; the slow voice needs more
+    assert 3.5 < time.monotonic() - started < 15
+    assert body["status"] in ("queued", "running") and headers["Location"].endswith(f"/{body['uuid']}/")
+    assert wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 60)["status"] == "done"
+
+
+def test_a_job_that_fails_ends_failed_with_a_message_and_no_file(stack, workers, tmp_path):
+    clear(stack)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")  # the worker starts; its models cannot load
+    workers("broken", wait_models=False, TTS_TACOTRON2_CHECKPOINT=str(broken), TTS_JOB_MAX_RETRIES="1")
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "This will not work.", "async": True})
+    done = wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 30)
+    assert done["status"] == "failed" and done["audio_url"] is None
+    assert done["error"] == {"code": "not_ready", "message": "speech synthesis is unavailable right now"}
+    assert stack.media_files() == []
+    # waited for, the same failure is the request's error, and nothing is kept
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Nor will this."})
+    assert status == 503 and body["error"]["code"] == "not_ready" and headers["Retry-After"]
+    assert stack.rows() == [str(done["uuid"])]
+
+
+def test_an_unreachable_broker_is_a_clear_503_and_nothing_is_stored(tmp_path_factory, checkpoints, broker):
+    env = {**job_env(broker), "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens
+    s = Stack(tmp_path_factory.mktemp("no-broker"), checkpoints["quick"], checkpoints["waveglow"], extra_env=env)
+    try:
+        for payload in ({"text": "Anyone there?", "async": True}, {"text": "Anyone there?"}):
+            started = time.monotonic()
+            status, headers, body, _ = post_json(f"{s.url}/api/tts/", payload)
+            assert status == 503, body
+            assert body["error"]["code"] == "queue_unavailable" and headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 10  # no hanging request
+        status, _, body, _ = http("GET", f"{s.url}/api/health/ready/")
+        assert status == 503 and "broker" in json.loads(body)["reason"]
+        assert s.rows() == [] and s.media_files() == []
+    finally:
+        s.stop()
+
+
+def test_worker_sh_says_clearly_when_the_broker_is_unreachable(stack, tmp_path):
+    env = {**stack.env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0", "BROKER_WAIT_TIMEOUT": "1"}
+    out = subprocess.run([str(ROOT / "scripts/worker.sh")], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode != 0
+    assert "not reachable" in out.stderr and "redis-server" in out.stderr
+
