@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.6
-# API image: Django + Gunicorn + tts_core.
+# API image: Django + Gunicorn + tts_core; the same image runs the synthesis workers (entrypoint scripts/worker.sh).
 #   GPU (default):  docker build -t tts-api .
 #   CPU only:       docker build --target cpu -t tts-api:cpu .   (pass --build-arg TORCH_INDEX_URL=<PyTorch's
 #                   CPU wheel index> to avoid downloading the CUDA wheels of torch from PyPI)
@@ -37,7 +37,7 @@ COPY --chown=app:app manage.py gunicorn.conf.py ./
 COPY --chown=app:app tacotron_tts ./tacotron_tts
 COPY --chown=app:app API ./API
 COPY --chown=app:app tts_core ./tts_core
-COPY --chown=app:app scripts/entrypoint.sh scripts/probe.py ./scripts/
+COPY --chown=app:app scripts/entrypoint.sh scripts/worker.sh scripts/probe.py ./scripts/
 USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \

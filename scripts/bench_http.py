@@ -2,10 +2,14 @@
 """Service-level benchmark: N synthesis requests at several concurrencies through the running stack (Nginx).
 
     .venv/bin/python scripts/bench_http.py [--url http://127.0.0.1:8080] [--requests 20] [--concurrency 1 2 4]
+        [--async] [--chars 2000]
 
 Prints latency percentiles, throughput, error rate and the share of each request's time spent outside synthesis
-(HTTP, proxy, Django, database, file writing): 1 - inference_time / latency, from the API's own timing. Requests
-go only to the given URL (keep it on this machine or your own deployment).
+(HTTP, proxy, Django, queue, database, file writing): 1 - inference_time / latency, from the API's own timing.
+Latency is from the POST to the finished record: with --async (or a synchronous request answered 202 by the
+celery backend) the record is polled every 50 ms until it is done. --chars N sends texts of about N characters
+(sentences repeated) instead of the short ones. The JSON records the server's synthesis backend. Requests go only
+to the given URL (keep it on this machine or your own deployment).
 """
 from __future__ import annotations
 
@@ -26,18 +30,39 @@ TEXTS = [
 ]
 
 
-def one_request(url: str, text: str, token: str | None, timeout: float) -> dict:
+def long_text(chars: int) -> str:
+    """About ``chars`` characters of ordinary sentences (the short texts, repeated)."""
+    out: list[str] = []
+    while len(" ".join(out)) < chars:
+        out.append(TEXTS[len(out) % len(TEXTS)])
+    return " ".join(out)[:chars].rsplit(" ", 1)[0] + "."
+
+
+def _get_json(url: str, headers: dict, timeout: float) -> dict:
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def one_request(url: str, text: str, token: str | None, timeout: float, asynchronous: bool = False) -> dict:
     headers = {"Content-Type": "application/json"}
     if token:
         headers["Authorization"] = f"Token {token}"
-    body = json.dumps({"text": text}).encode()
+    body = json.dumps({"text": text, "async": asynchronous}).encode()
     start = time.perf_counter()
     retry_after = None
     try:
         req = urllib.request.Request(f"{url}/api/tts/", data=body, headers=headers, method="POST")
         with urllib.request.urlopen(req, timeout=timeout) as resp:
             payload = json.loads(resp.read())
-            status = resp.status
+            status, location = resp.status, resp.headers.get("Location")
+        while status == 202 and payload.get("status") in ("queued", "running"):
+            if time.perf_counter() - start > timeout:
+                status = 0
+                break
+            time.sleep(0.05)
+            payload = _get_json(location, headers, timeout)
+        if status == 202:
+            status = 201 if payload.get("status") == "done" else 500  # the job ended failed
     except urllib.error.HTTPError as err:
         status, payload, retry_after = err.code, None, err.headers.get("Retry-After")
         err.read()
@@ -58,16 +83,19 @@ def percentile(values: list[float], q: float) -> float:
     return values[lo] + (values[hi] - values[lo]) * (k - lo)
 
 
-def run_level(url: str, n: int, concurrency: int, token: str | None, timeout: float) -> dict:
+def run_level(url: str, n: int, concurrency: int, token: str | None, timeout: float, asynchronous: bool = False,
+              texts: list[str] = TEXTS) -> dict:
     start = time.perf_counter()
     with concurrent.futures.ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(lambda i: one_request(url, TEXTS[i % len(TEXTS)], token, timeout), range(n)))
+        results = list(pool.map(lambda i: one_request(url, texts[i % len(texts)], token, timeout, asynchronous),
+                                range(n)))
     wall = time.perf_counter() - start
     ok = [r for r in results if r["status"] == 201]
     lat = [r["latency"] for r in ok]
     outside = [1 - r["inference_time"] / r["latency"] for r in ok if r["inference_time"] is not None]
     return {
-        "concurrency": concurrency, "requests": n, "ok": len(ok), "error_rate": 1 - len(ok) / n if n else 0.0,
+        "concurrency": concurrency, "requests": n, "async": asynchronous,
+        "text_chars": round(statistics.fmean(len(t) for t in texts)), "ok": len(ok), "error_rate": 1 - len(ok) / n if n else 0.0,
         "statuses": sorted({r["status"] for r in results}),
         "status_counts": {str(code): sum(r["status"] == code for r in results)
                           for code in sorted({r["status"] for r in results})},
@@ -91,10 +119,23 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--cleanup", action="store_true", help="delete the created records afterwards")
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--json", type=pathlib.Path)
+    parser.add_argument("--async", dest="asynchronous", action="store_true",
+                        help="POST with async: true and poll each job to done")
+    parser.add_argument("--chars", type=int, help="texts of about this many characters")
     args = parser.parse_args(argv)
 
     url = args.url.rstrip("/")
-    levels = [run_level(url, args.requests, c, args.token, args.timeout) for c in args.concurrency]
+    try:
+        backend = _get_json(f"{url}/api/health/ready/", {}, 10).get("backend", "?")
+    except (urllib.error.URLError, OSError, ValueError):
+        backend = "?"
+    texts = [long_text(args.chars)] if args.chars else TEXTS
+    levels = [run_level(url, args.requests, c, args.token, args.timeout, args.asynchronous, texts)
+              for c in args.concurrency]
+    for lv in levels:
+        lv["backend"] = backend
+    print(f"backend: {backend}, {'async + polling' if args.asynchronous else 'synchronous'}, "
+          f"texts of ~{levels[0]['text_chars'] if levels else 0} characters")
     print(f"{'conc':>4} {'ok':>5} {'err%':>5} {'req/s':>7} {'mean s':>7} {'p50':>7} {'p90':>7} {'p99':>7} "
           f"{'outside synth':>13}  statuses")
     for lv in levels:

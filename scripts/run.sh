@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # One command for a newcomer: set up and run the TTS service natively (Gunicorn + Nginx, the same config files as
 # Docker), on http://127.0.0.1:${PORT:-8080}. Ctrl-C stops everything.
+# TTS_SYNTHESIS_BACKEND=celery ./scripts/run.sh: synthesis on one Celery worker beside them (Redis must be running,
+# at CELERY_BROKER_URL, default redis://127.0.0.1:6379/0); the default, inline, needs no broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -26,6 +28,11 @@ ENV
 fi
 
 export PYTHON="$ROOT/.venv/bin/python"
+BACKEND="${TTS_SYNTHESIS_BACKEND:-inline}"
+if [ "$BACKEND" = celery ]; then
+    echo "==> celery backend: checking the broker"
+    "$PYTHON" manage.py wait_for_broker --timeout "${BROKER_WAIT_TIMEOUT:-5}" || exit 1
+fi
 export STATIC_ROOT="${STATIC_ROOT:-$ROOT/staticfiles}" MEDIA_ROOT="${MEDIA_ROOT:-$ROOT/media}"
 export GUNICORN_BIND="127.0.0.1:$API_PORT" GUNICORN_WORKERS="${GUNICORN_WORKERS:-1}"
 export TTS_LOAD_AT_STARTUP=1 TTS_UPSTREAM="127.0.0.1:$API_PORT" NGINX_PORT="$PORT"
@@ -63,11 +70,25 @@ done
 curl -fs "http://127.0.0.1:$PORT/api/health/ready/" || { echo "not ready; see $RUN_DIR/gunicorn.log" >&2; exit 1; }
 echo
 
+if [ "$BACKEND" = celery ]; then
+    echo "==> starting a synthesis worker (Celery; loading the voice)"
+    setsid scripts/worker.sh > "$RUN_DIR/worker.log" 2>&1 &
+    worker=$!
+    pids+=("$worker")
+    for _ in $(seq 1 180); do
+        grep -q "TTS voice active" "$RUN_DIR/worker.log" 2>/dev/null && break
+        kill -0 "$worker" 2>/dev/null || { echo "the worker exited; see $RUN_DIR/worker.log" >&2; tail -20 "$RUN_DIR/worker.log" >&2; exit 1; }
+        sleep 1
+    done
+    grep -q "TTS voice active" "$RUN_DIR/worker.log" || { echo "the worker did not load the voice; see $RUN_DIR/worker.log" >&2; exit 1; }
+fi
+
 echo "==> saying hello"
 fail() {
     echo >&2
     echo "run.sh: $1" >&2
     [ -n "${2:-}" ] && tail -5 "$2" >&2
+    [ "$BACKEND" = celery ] && tail -5 "$RUN_DIR/worker.log" >&2
     exit 1
 }
 code=$(curl -s -o "$RUN_DIR/hello.json" -w '%{http_code}' -X POST "http://127.0.0.1:$PORT/api/tts/" \
@@ -95,6 +116,7 @@ cat <<MSG
     curl -s -X POST http://127.0.0.1:$PORT/api/tts/ -H 'Content-Type: application/json' \\
          -d '{"text": "Speech synthesis on my own machine."}'
 
+  Synthesis: $BACKEND$([ "$BACKEND" = celery ] && echo " (worker log: run/worker.log; more workers: scripts/worker.sh)")
   Logs in run/. Press Ctrl-C to stop.
 MSG
 wait

@@ -171,6 +171,21 @@ def test_an_async_job_is_done_by_a_worker_and_its_audio_served_by_nginx(stack, w
     assert [p.name for p in stack.media_files()] == [f"{body['uuid']}.wav"]
 
 
+def test_the_http_benchmark_measures_async_jobs_to_done(stack, workers):
+    import importlib.util
+
+    clear(stack)
+    workers("a")
+    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    time.sleep(2)  # nginx's POST rate limit (2 r/s, burst 3 here) refills
+    (level,) = bench.main(["--url", stack.url, "--requests", "3", "--concurrency", "3", "--async"])
+    assert level["ok"] == 3 and level["backend"] == "celery" and level["async"] is True
+    assert 0 < level["outside_synthesis_share"] < 1  # queue + polling time is counted in the latency
+    assert len(stack.media_files()) == 3
+
+
 def test_a_synchronous_request_waits_for_the_worker_and_answers_201(stack, workers):
     clear(stack)
     workers("a")
@@ -290,3 +305,27 @@ def test_worker_sh_says_clearly_when_the_broker_is_unreachable(stack, tmp_path):
     assert out.returncode != 0
     assert "not reachable" in out.stderr and "redis-server" in out.stderr
 
+
+
+def test_the_compose_health_check_of_a_worker_runs_natively(stack, checkpoints):
+    """docker-compose.yml's worker probe, its exact command, against a worker under its default name."""
+    import socket
+    import sys
+
+    import yaml
+
+    probe = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]["healthcheck"]["test"]
+    assert probe[0] == "CMD-SHELL"
+    command = probe[1].replace("$$", "$")  # compose's escape for a literal $
+    env = {**stack.env, "HOSTNAME": socket.gethostname(),
+           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    worker = Worker(stack, "probe", TTS_WORKER_NAME="tts@%h")
+    try:
+        env["TTS_WORKER_NAME"] = worker.env["TTS_WORKER_NAME"]
+        out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stdout + out.stderr
+        assert "pong" in out.stdout
+    finally:
+        worker.stop()
+    out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0, out.stdout  # no worker of that name: unhealthy

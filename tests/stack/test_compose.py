@@ -37,11 +37,26 @@ def compose_config(tmp_path: pathlib.Path, gpu: bool) -> dict:
 def test_compose_file_is_valid_and_wired(tmp_path, gpu):
     cfg = compose_config(tmp_path, gpu)
     services = cfg["services"]
-    assert set(services) == {"api", "nginx", "db"}
-    api, nginx, db = services["api"], services["nginx"], services["db"]
-    assert api["build"]["target"] == ("gpu" if gpu else "cpu")
-    devices = api.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
-    assert bool(devices) == gpu
+    assert set(services) == {"api", "worker", "redis", "nginx", "db"}
+    api, worker, nginx, db = services["api"], services["worker"], services["nginx"], services["db"]
+    # the workers synthesize (the GPU image and a GPU on GPU hosts); api never loads models
+    assert api["build"]["target"] == "cpu" and worker["image"] == ("tacotron-tts-api:gpu" if gpu else api["image"])
+    assert (worker.get("build", {}).get("target") == "gpu") == gpu
+
+    def gpus(service):
+        return service.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
+    assert bool(gpus(worker)) == gpu and not gpus(api)
+    assert worker["entrypoint"] == ["./scripts/worker.sh"] and "ports" not in worker
+    assert "container_name" not in worker  # --scale worker=N
+    for service in (api, worker):
+        env = service["environment"]
+        assert env["TTS_SYNTHESIS_BACKEND"] == "celery" and env["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+        assert env["CACHE_URL"].startswith("redis://redis:6379/")
+        assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+    assert worker["depends_on"]["api"]["condition"] == "service_healthy"  # migrated by api's release step
+    assert "inspect ping" in " ".join(worker["healthcheck"]["test"])
+    assert services["redis"]["healthcheck"]["test"] == ["CMD", "redis-cli", "ping"]
+
     # static and media volumes are shared by api (read-write) and nginx (read-only)
     def mounts(service):  # "volume:/target:mode" (compose v1 output) -> {target: (volume, mode)}
         out = {}
@@ -51,9 +66,13 @@ def test_compose_file_is_valid_and_wired(tmp_path, gpu):
             out[target] = (source, mode)
         return out
     assert mounts(api)["/vol/static"] == ("static", "rw") and mounts(api)["/vol/media"] == ("media", "rw")
+    assert mounts(worker)["/vol/media"] == ("media", "rw") and "/models" in mounts(worker)
+    assert "/models" not in mounts(api)
     assert mounts(nginx)["/vol/static"] == ("static", "ro") and mounts(nginx)["/vol/media"] == ("media", "ro")
-    assert api["environment"]["MEDIA_ROOT"] == nginx["environment"]["MEDIA_ROOT"] == "/vol/media"
+    assert api["environment"]["MEDIA_ROOT"] == worker["environment"]["MEDIA_ROOT"] == \
+        nginx["environment"]["MEDIA_ROOT"] == "/vol/media"
     assert api["environment"]["DATABASE_URL"].startswith("postgres://") and "@db:5432/" in api["environment"]["DATABASE_URL"]
+    assert worker["environment"]["DATABASE_URL"] == api["environment"]["DATABASE_URL"]
     assert api["depends_on"]["db"]["condition"] == "service_healthy"
     assert nginx["depends_on"]["api"]["condition"] == "service_healthy"
     assert all("healthcheck" in s for s in services.values())
