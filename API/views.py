@@ -65,8 +65,9 @@ PAGE_SCHEMA = inline_serializer("TTSoundPage", {
 
 
 def errors(*codes: int) -> dict:
-    """The error responses an operation documents; 503 (database unavailable) can come from any of them."""
-    return {code: ERROR_SCHEMA for code in (*codes, 503)}
+    """The error responses an operation documents; 503 (database unavailable) can come from any of them, and 414
+    (nginx: a request line over 8 KiB, e.g. a huge query string) too."""
+    return {code: ERROR_SCHEMA for code in sorted({*codes, 414, 503})}
 
 
 class TTSListCreateAPI(APIView):

@@ -5,6 +5,7 @@
 # the same database, broker and MEDIA_ROOT. Extra arguments go to `celery worker`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export TTS_PROCESS_ROLE=worker  # this process loads the models: the start-up checks check their files
 if [ -z "${PYTHON:-}" ]; then
     if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
 fi

@@ -180,7 +180,9 @@ if TTS["BACKEND"] not in ("inline", "celery"):
     raise ImproperlyConfigured(f"TTS_SYNTHESIS_BACKEND must be inline or celery, not {TTS['BACKEND']!r}")
 # A request without "async" waits this long for a queued job, then answers 202 with the job to poll.
 TTS["SYNC_TIMEOUT"] = env.float("TTS_SYNC_TIMEOUT", default=120.0)
-TTS["INLINE_JOBS"] = env.int("TTS_INLINE_JOBS", default=1)  # async jobs run at once by each inline web process
+TTS["INLINE_JOBS"] = env.int("TTS_INLINE_JOBS", default=1)
+# "worker" in a Celery worker's processes (scripts/worker.sh sets it): where the models live with the celery backend.
+TTS["PROCESS_ROLE"] = env.str("TTS_PROCESS_ROLE", default="web")  # async jobs run at once by each inline web process
 # The longest a job may synthesize (seconds); it then fails with "timeout".
 TTS["JOB_TIME_LIMIT"] = env.int("TTS_JOB_TIME_LIMIT", default=900)
 TTS["JOB_MAX_RETRIES"] = env.int("TTS_JOB_MAX_RETRIES", default=4)  # transient failures (models, disk, database)

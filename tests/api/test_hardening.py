@@ -94,6 +94,11 @@ def test_startup_check_names_missing_files(set_tts, tmp_path):
                      "cmudict_path": str(tmp_path / "cmu.dict"), "precision": "fp8"})
     ids = sorted(problem.id for problem in tts_settings_check(None))
     assert ids == ["tts.E001", "tts.E002", "tts.E003", "tts.E005"]
+    # With the celery backend the web processes load no models (and need not mount them); workers check them.
+    set_tts(BACKEND="celery")
+    assert [problem.id for problem in tts_settings_check(None)] == ["tts.E005"]
+    set_tts(PROCESS_ROLE="worker")
+    assert sorted(problem.id for problem in tts_settings_check(None)) == ids
 
 
 def test_missing_cmu_dictionary_is_a_503_not_a_500(client, set_tts, tmp_path):

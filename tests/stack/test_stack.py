@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
+import json
 import time
 import wave
 
@@ -101,3 +102,12 @@ def test_burst_is_rate_limited_by_nginx(stack):
     assert limited[2]["error"]["code"] == "throttled" and limited[3].get_all("Retry-After") == ["1"]
     assert_security_headers(limited[3], "nginx 429")
     assert stack.media_files() == files_before
+
+
+def test_a_huge_url_is_a_json_414_and_a_long_one_reaches_django(stack):
+    # Between Gunicorn's old 4 KiB line limit and nginx's 8 KiB: Django answers (here 401: not signed in).
+    status, headers, body, _ = http("GET", f"{stack.url}/api/tts/?search=" + "x" * 6000)
+    assert status == 401 and headers["Content-Type"] == "application/json"
+    status, headers, body, _ = http("GET", f"{stack.url}/api/tts/?search=" + "x" * 9000)
+    assert status == 414 and headers["Content-Type"] == "application/json"
+    assert json.loads(body)["error"]["code"] == "uri_too_long"
