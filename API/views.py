@@ -22,9 +22,9 @@ from rest_framework.views import APIView
 from tts_core import ModelNotReadyError
 
 from . import backends, engine
+from .exceptions import QueueUnavailable
 from .permissions import CanSynthesize
 from .selectors import database_ping, tts_get, tts_get_audio, tts_list
-from .exceptions import QueueUnavailable
 from .serializers import (
     TTSCleanFilterSerializer,
     TTSCreateInputSerializer,

@@ -219,7 +219,7 @@ def test_a_cancelled_queued_job_never_writes_a_file(stack, workers):
 def test_a_worker_killed_mid_job_loses_nothing_a_new_worker_finishes_it(stack, workers, checkpoints):
     clear(stack)
     first = workers("slow-1", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
-    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
     assert status == 202
     url = f"{stack.url}/api/tts/{body['uuid']}/"
     wait_status(stack, url, {"running"}, 30)
@@ -243,6 +243,7 @@ def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_redelivered_at_on
     clear(stack)
     worker = workers("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
     status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    assert status == 202
     url = f"{stack.url}/api/tts/{body['uuid']}/"
     wait_status(stack, url, {"running"}, 30)
     time.sleep(1.0)
