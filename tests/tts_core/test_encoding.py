@@ -1,0 +1,100 @@
+"""tts_core.encoding: every format decodes (with FFmpeg, through PyAV) to the audio that went in: its length, its
+rate, its end; streamed in chunks it is one valid file whose first bytes come before the end."""
+from __future__ import annotations
+
+import io
+import struct
+import wave
+
+import av
+import numpy as np
+import pytest
+
+from tts_core.encoding import FORMATS, EncodingError, StreamEncoder, codec_rate, encode
+
+SR = 22050
+
+
+def tone(seconds: float, freq: float = 440.0) -> np.ndarray:
+    t = np.arange(int(SR * seconds)) / SR
+    return (0.5 * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def decode(data: bytes) -> tuple[np.ndarray, int]:
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        frames = [f.to_ndarray().reshape(-1) for f in container.decode(stream)]
+        audio = np.concatenate(frames)
+        if np.issubdtype(audio.dtype, np.integer):  # s16/s32 decoders: back to [-1, 1]
+            audio = audio / float(np.iinfo(audio.dtype).max + 1)
+        return audio.astype(np.float32), stream.rate
+
+
+# Encoder priming/padding that a format cannot signal: AAC in ADTS adds up to two frames at the start.
+SLACK_S = {"aac": 0.1, "mp3": 0.0}
+
+
+@pytest.mark.parametrize("name", [n for n in FORMATS if n != "pcm"])
+def test_every_format_decodes_to_the_duration_and_rate_it_was_given(name):
+    audio, rate = decode(encode(tone(1.5), SR, name))
+    # Opus decoders always give 48 kHz (the encoded rate is a hint in its header)
+    assert rate == (48000 if name == "opus" else codec_rate(FORMATS[name], SR))
+    assert 1.5 - 1e-3 <= len(audio) / rate <= 1.5 + SLACK_S.get(name, 1e-3)
+    assert 0.3 < np.abs(audio).max() < 0.6  # the tone, not silence or clipping
+
+
+def test_pcm_is_raw_16_bit_little_endian():
+    x = np.array([0.0, 0.5, -0.5, 1.0, -1.0, 2.0], dtype=np.float32)
+    assert np.frombuffer(encode(x, SR, "pcm"), dtype="<i2").tolist() == [0, 16384, -16384, 32767, -32767, 32767]
+
+
+@pytest.mark.parametrize("name", [n for n in FORMATS if n != "pcm"])
+def test_the_end_of_the_audio_survives_the_encoder(name):
+    # silence, then a loud last 100 ms: an encoder that is not flushed loses exactly that
+    x = np.concatenate([np.zeros(SR, np.float32), tone(0.1, 1000.0)])
+    encoder = StreamEncoder(name, SR)
+    data = b"".join(encoder.write(x[i:i + 2205]) for i in range(0, len(x), 2205)) + encoder.close()
+    audio, rate = decode(data)
+    slack = int(SLACK_S.get(name, 0.0) * rate)
+    tail = audio[int(1.02 * rate) + slack: int(1.08 * rate) + slack]
+    assert np.sqrt(np.mean(tail ** 2)) > 0.2, name
+
+
+@pytest.mark.parametrize("name", ["wav", "flac", "opus", "mp3", "aac", "pcm"])
+def test_a_streamed_file_is_one_valid_stream_and_its_bytes_come_before_the_end(name):
+    encoder = StreamEncoder(name, SR)
+    chunks = [encoder.write(tone(0.5)) for _ in range(4)]
+    chunks.append(encoder.close())
+    assert any(chunks[:-1]), "nothing came out before close"
+    data = b"".join(chunks)
+    if name == "pcm":
+        assert len(data) == 2 * 4 * len(tone(0.5))
+        return
+    audio, rate = decode(data)
+    assert 2.0 - 1e-3 <= len(audio) / rate <= 2.0 + 0.1
+
+
+def test_a_stored_wav_has_its_sizes_and_a_streamed_one_says_unknown():
+    stored = encode(tone(1.0), SR, "wav")
+    with wave.open(io.BytesIO(stored)) as w:
+        assert (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()) == (SR, 1, 2, SR)
+    assert struct.unpack("<I", stored[4:8])[0] == len(stored) - 8
+    encoder = StreamEncoder("wav", SR)
+    first = encoder.write(tone(0.1))
+    assert first[:4] == b"RIFF" and struct.unpack("<I", first[4:8])[0] == 0xFFFFFFFF
+
+
+def test_unknown_formats_and_writes_after_close_are_refused():
+    with pytest.raises(EncodingError, match="unknown audio format 'ogg'"):
+        StreamEncoder("ogg", SR)
+    encoder = StreamEncoder("mp3", SR)
+    encoder.close()
+    with pytest.raises(EncodingError):
+        encoder.write(tone(0.1))
+    assert encoder.close() == b""
+
+
+def test_rates_a_codec_cannot_take_go_up_to_the_next_one():
+    assert codec_rate(FORMATS["opus"], 22050) == 24000
+    assert codec_rate(FORMATS["opus"], 16000) == 16000
+    assert codec_rate(FORMATS["mp3"], 22050) == 22050 and codec_rate(FORMATS["flac"], 22050) == 22050
