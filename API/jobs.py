@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from tts_core import ModelNotReadyError, SynthesisOptionError, SynthesisResult
 from tts_core.checkpoints import CheckpointError
+from tts_core.encoding import encode
 from tts_core.text import TextError
 
 from .exceptions import StorageError
@@ -117,11 +118,12 @@ def store_audio(sound: TTSound, result: SynthesisResult, commit) -> bool:
     deleted when commit returns False (the record is gone or taken over) or anything fails, a partial write too:
     the name is fixed before writing."""
     storage = sound.audio_join.storage
-    name = sound.audio_join.field.generate_filename(sound, f"{sound.uuid}.wav")
+    name = sound.audio_join.field.generate_filename(sound, "")
     try:
         with transaction.atomic():
             try:
-                name = storage.save(name, ContentFile(result.wav_bytes()))
+                name = storage.save(name, ContentFile(encode(result.audio, result.sample_rate,
+                                                             sound.audio_format)))
             except OSError as exc:
                 raise StorageError(exc) from exc
             kept = commit(name)

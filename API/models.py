@@ -6,13 +6,15 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from tts_core.encoding import FORMATS
+
 
 def audio_upload_to(instance: "TTSound", filename: str) -> str:
-    """Relative to MEDIA_ROOT: tts/YYYY/MM/DD/<uuid>.wav, or <uuid>-<n>.wav for a job's n-th attempt (n > 1), so an
-    attempt that takes over from a dead one never writes, or deletes, the other's file."""
+    """Relative to MEDIA_ROOT: tts/YYYY/MM/DD/<uuid>.<ext> (the format's extension), or <uuid>-<n>.<ext> for a job's
+    n-th attempt (n > 1), so an attempt that takes over from a dead one never writes, or deletes, the other's file."""
     day = instance.created_at or timezone.now()
     suffix = f"-{instance.attempts}" if instance.attempts > 1 else ""
-    return f"tts/{day:%Y/%m/%d}/{instance.uuid}{suffix}.wav"
+    return f"tts/{day:%Y/%m/%d}/{instance.uuid}{suffix}.{FORMATS[instance.audio_format].extension}"
 
 
 class TTSound(models.Model):
@@ -31,6 +33,13 @@ class TTSound(models.Model):
         DONE = "done", "done"
         FAILED = "failed", "failed"
 
+    class AudioFormat(models.TextChoices):
+        WAV = "wav", "WAV (16-bit PCM)"
+        MP3 = "mp3", "MP3"
+        OPUS = "opus", "Opus (Ogg)"
+        AAC = "aac", "AAC (ADTS)"
+        FLAC = "flac", "FLAC"
+
     class Backend(models.TextChoices):
         INLINE = "inline", "in the web process"
         CELERY = "celery", "on a Celery worker"
@@ -38,6 +47,7 @@ class TTSound(models.Model):
     uuid = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     text_content = models.TextField()
     audio_join = models.FileField(upload_to=audio_upload_to, max_length=255, blank=True)
+    audio_format = models.CharField(max_length=8, choices=AudioFormat.choices, default=AudioFormat.WAV)
     inference_time = models.FloatField(null=True, blank=True, help_text="seconds spent synthesizing")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     duration = models.FloatField(null=True, blank=True, help_text="audio length in seconds")

@@ -46,6 +46,8 @@ class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
                                          help_text="WaveGlow denoiser strength (default 0.01)")
     vocoder = serializers.ChoiceField(choices=TTSound.Vocoder.choices, required=False,
                                       help_text="waveglow (when configured) or griffinlim")
+    format = serializers.ChoiceField(choices=TTSound.AudioFormat.choices, required=False, default="wav",
+                                     help_text="the stored file's format: wav (default), mp3, opus (Ogg), aac, flac")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -105,13 +107,14 @@ class ProgressSerializer(serializers.Serializer):
 
 class TTSoundOutputSerializer(serializers.ModelSerializer):
     audio_url = serializers.SerializerMethodField()
+    format = serializers.CharField(source="audio_format", read_only=True)
     owner = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
 
     class Meta:
         model = TTSound
-        fields = ["uuid", "status", "text_content", "audio_url", "duration", "sample_rate", "inference_time",
+        fields = ["uuid", "status", "text_content", "audio_url", "format", "duration", "sample_rate", "inference_time",
                   "voice", "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at", "progress",
                   "error", "started_at", "finished_at"]
 

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
-               vocoder: str | None = None) -> TTSound:
+               vocoder: str | None = None, format: str = "wav") -> TTSound:
     """Synthesize ``text`` in this process and store the audio and its record together (the inline backend's
     synchronous request). A synthesis error leaves nothing behind; a database error after the file is written
     removes the file."""
@@ -29,7 +29,7 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     database_ping()  # an outage fails now (503), not after the synthesis's CPU time
     started = timezone.now()
     result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
-    sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE,
+    sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE, audio_format=format,
                     backend=TTSound.Backend.INLINE, runner=jobs.inline_runner(), attempts=1, started_at=started,
                     finished_at=timezone.now(), **jobs.result_fields(result))
 
@@ -49,7 +49,7 @@ def _owner(user):
 
 
 def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
-                vocoder: str | None = None, asynchronous: bool = False) -> TTSound:
+                vocoder: str | None = None, format: str = "wav", asynchronous: bool = False) -> TTSound:
     """The one entry for a synthesis request, whatever the backend: validated input in, the record out.
 
     Synchronous: the finished record; with the celery backend, the queued job is awaited up to TTS_SYNC_TIMEOUT
@@ -59,10 +59,11 @@ def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_s
     """
     backend = settings.TTS["BACKEND"]
     if backend == TTSound.Backend.INLINE and not asynchronous:
-        return tts_create(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
+        return tts_create(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
+                          format=format)
     sound = TTSound.objects.create(
         text_content=text, owner=_owner(owner), sigma=sigma, denoiser_strength=denoiser_strength,
-        vocoder=vocoder or "", status=TTSound.Status.QUEUED, backend=backend,
+        vocoder=vocoder or "", audio_format=format, status=TTSound.Status.QUEUED, backend=backend,
         runner=jobs.inline_runner() if backend == TTSound.Backend.INLINE else "")
     try:
         backends.submit(sound)

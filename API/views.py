@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from tts_core import ModelNotReadyError
+from tts_core.encoding import FORMATS
 
 from . import backends, engine
 from .exceptions import QueueUnavailable
@@ -38,13 +39,13 @@ from .throttling import ReadinessThrottle, SynthesisAnonThrottle, SynthesisUserT
 def audio_file_response(sound) -> HttpResponse:
     """The record's WAV, sent by nginx (X-Accel-Redirect to its internal /media/ location: sendfile, Range) or, in a
     run without it, by Django. Never kept by a shared cache; revalidated, so a deleted record's link dies at once."""
-    name = sound.audio_join.name
+    name, audio_format = sound.audio_join.name, FORMATS[sound.audio_format]
     if settings.TTS["AUDIO_SENDER"] == "nginx":
-        response = HttpResponse(content_type="audio/wav")
+        response = HttpResponse(content_type=audio_format.mime)
         response["X-Accel-Redirect"] = settings.MEDIA_URL + quote(name)
     else:
-        response = FileResponse(sound.audio_join.storage.open(name, "rb"), content_type="audio/wav")
-    response["Content-Disposition"] = f'inline; filename="{sound.pk}.wav"'
+        response = FileResponse(sound.audio_join.storage.open(name, "rb"), content_type=audio_format.mime)
+    response["Content-Disposition"] = f'inline; filename="{sound.pk}.{audio_format.extension}"'
     response["Cache-Control"] = "private, no-cache"
     return response
 
@@ -128,7 +129,8 @@ class TTSAudioAPI(APIView):
     permission_classes = [AllowAny]  # the access rule is tts_can_read_audio (owner, staff, or a signed link)
 
     @extend_schema(parameters=[OpenApiParameter("sig", str, description="the signature audio_url carries")],
-                   responses={(200, "audio/wav"): OpenApiTypes.BINARY, **errors(401, 403, 404)},
+                   responses={**{(200, f.mime): OpenApiTypes.BINARY for f in FORMATS.values() if f.name != "pcm"},
+                              **errors(401, 403, 404)},
                    summary="The audio file of a sound (access-checked; Range supported behind nginx)")
     def get(self, request, pk):
         sound = tts_get_audio(pk=pk, user=request.user, signature=request.query_params.get("sig"))

@@ -111,3 +111,15 @@ def test_a_huge_url_is_a_json_414_and_a_long_one_reaches_django(stack):
     status, headers, body, _ = http("GET", f"{stack.url}/api/tts/?search=" + "x" * 9000)
     assert status == 414 and headers["Content-Type"] == "application/json"
     assert json.loads(body)["error"]["code"] == "uri_too_long"
+
+
+@pytest.mark.parametrize("fmt, mime", [("mp3", "audio/mpeg"), ("opus", "audio/ogg"), ("aac", "audio/aac"),
+                                       ("flac", "audio/flac")])
+def test_every_stored_format_is_served_by_nginx_with_its_type_and_ranges(stack, fmt, mime):
+    time.sleep(0.6)  # nginx's POST rate limit here (2 r/s)
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Served in any format.", "format": fmt})
+    assert status == 201, body
+    status, headers, audio, _ = http("GET", body["audio_url"])
+    assert status == 200 and headers["Content-Type"] == mime and len(audio) > 100
+    status, headers, part, _ = http("GET", body["audio_url"], headers={"Range": "bytes=0-99"})
+    assert status == 206 and part == audio[:100] and headers["Content-Type"] == mime
