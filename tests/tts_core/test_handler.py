@@ -301,3 +301,30 @@ def test_unknown_or_unavailable_precision(checkpoints):
     with pytest.raises(ModelNotReadyError, match="needs CUDA"):
         TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), precision="fp16", device="cpu",
                                       warmup=False)).initialize()
+
+
+def test_progress_hears_the_sentence_count_then_each_sentence_and_can_stop_the_synthesis(handler):
+    heard = []
+    result = handler.synthesize("One. Two here. And three.", progress=lambda done, total: heard.append((done, total)))
+    assert heard == [(0, 3), (1, 3), (2, 3), (3, 3)] and result.sentences == 3
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first(done, total):
+        if done == 1:
+            raise Stop
+
+    with pytest.raises(Stop):
+        handler.synthesize("One. Two here. And three.", progress=stop_after_first)
+
+
+def test_check_speakable_needs_no_model_and_agrees_with_the_handler(handler):
+    from tts_core.text import UnspeakableTextError, check_speakable
+
+    check_speakable("😀. But this one speaks.")
+    for text in ("😀 🎉", "...", "日本語"):
+        with pytest.raises(UnspeakableTextError):
+            check_speakable(text)
+        with pytest.raises(UnspeakableTextError):
+            handler.preprocess(text)
