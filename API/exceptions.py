@@ -1,9 +1,12 @@
 """One JSON error shape for everything under /api/: {"error": {"status", "code", "message", "details"}}."""
 from __future__ import annotations
 
+import dataclasses
 import errno
 import logging
 
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
@@ -42,6 +45,57 @@ class AudioLinkExpired(Exception):
     """A signed audio link that was genuine has expired."""
 
 
+class JobTimeout(Exception):
+    """A job ran past TTS_JOB_TIME_LIMIT."""
+
+
+# ------------------------------------------------------------------ the failures of a synthesis, for every caller
+# One vocabulary for a request's error response and a job's stored error: code, public message, HTTP status.
+@dataclasses.dataclass(frozen=True)
+class JobError:
+    """Why a synthesis failed, as the user may see it, and whether trying again later can help."""
+
+    code: str
+    message: str
+    transient: bool = False
+
+    @property
+    def http_status(self) -> int:
+        return ERROR_HTTP_STATUS.get(self.code, 500)
+
+
+ERROR_HTTP_STATUS = {"invalid_text": 400, "invalid_option": 400, "not_ready": 503, "storage_full": 507,
+                     "storage_unavailable": 503, "database_unavailable": 503, "queue_unavailable": 503,
+                     "out_of_memory": 503, "interrupted": 503, "timeout": 504, "cancelled": 409,
+                     "internal_error": 500}
+RETRY_AFTER = {"database_unavailable": "5", "queue_unavailable": "5"}  # seconds; other 503s: 30
+SERVICE_FAILURES = (TextError, SynthesisOptionError, ModelNotReadyError, CheckpointError, StorageError,
+                    OperationalError, InterfaceError, QueueUnavailable)
+
+
+def classify(exc: BaseException) -> JobError:
+    """A failure as the user sees it. Transient: worth a retry (models loading, disk or database trouble)."""
+    if isinstance(exc, TextError):
+        return JobError("invalid_text", str(exc))
+    if isinstance(exc, SynthesisOptionError):
+        return JobError("invalid_option", str(exc))
+    if isinstance(exc, (ModelNotReadyError, CheckpointError)):
+        return JobError("not_ready", "speech synthesis is unavailable right now", transient=True)
+    if isinstance(exc, StorageError):
+        if exc.full:
+            return JobError("storage_full", "the server has no space left to store audio", transient=True)
+        return JobError("storage_unavailable", "the audio could not be stored", transient=True)
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return JobError("database_unavailable", "the database is unavailable", transient=True)
+    if isinstance(exc, QueueUnavailable):
+        return JobError("queue_unavailable", "the job queue is unavailable", transient=True)
+    if isinstance(exc, (JobTimeout, SoftTimeLimitExceeded)):
+        return JobError("timeout", f"the synthesis took longer than {settings.TTS['JOB_TIME_LIMIT']} s")
+    if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch here
+        return JobError("out_of_memory", "the accelerator ran out of memory", transient=True)
+    return JobError("internal_error", "the synthesis failed unexpectedly; the server log has the details")
+
+
 def error_body(status_code: int, code: str, message: str, details=None) -> dict:
     body = {"status": status_code, "code": code, "message": message}
     if details:
@@ -59,38 +113,23 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def error_response(error: "JobError", details=None) -> Response:
+    """A service failure in the API's shape, with Retry-After where waiting helps."""
+    status_code = error.http_status
+    headers = {"Retry-After": RETRY_AFTER.get(error.code, "30")} if status_code == 503 else {}
+    return Response(error_body(status_code, error.code, error.message, details), status=status_code, headers=headers)
+
+
 def api_exception_handler(exc, context):
-    if isinstance(exc, TextError):
-        return Response(error_body(400, "invalid_text", str(exc), {"text": [str(exc)]}), status=400)
-    if isinstance(exc, SynthesisOptionError):
-        return Response(error_body(400, "invalid_option", str(exc)), status=400)
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(413, "too_large", "request body too large"), status=413)
-    # Server-side failures: a generic public message (no paths, no exception text); the log has the detail.
-    if isinstance(exc, (ModelNotReadyError, CheckpointError)):
-        log.error("synthesis unavailable: %s", exc)
-        return Response(error_body(503, "not_ready", "speech synthesis is unavailable right now; try again later"),
-                        status=503, headers={"Retry-After": "30"})
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        log.error("database unavailable: %s", exc)
-        return Response(error_body(503, "database_unavailable", "the database is unavailable; try again shortly"),
-                        status=503, headers={"Retry-After": "5"})
-    if isinstance(exc, StorageError):
-        log.error("audio storage failed: %s", exc)
-        if exc.full:
-            return Response(error_body(507, "storage_full", "the server has no space left to store audio"),
-                            status=507)
-        return Response(error_body(503, "storage_unavailable", "the audio could not be stored; try again later"),
-                        status=503, headers={"Retry-After": "30"})
-    if isinstance(exc, QueueUnavailable):
-        log.error("job queue unavailable: %s", exc)
-        return Response(error_body(503, "queue_unavailable", "the job queue is unavailable; try again shortly"),
-                        status=503, headers={"Retry-After": "5"})
+    if isinstance(exc, SERVICE_FAILURES):
+        error = classify(exc)
+        if error.http_status >= 500:  # the public message is generic; the log has the detail
+            log.error("%s: %s: %s", error.code, type(exc).__name__, exc)
+        return error_response(error, {"text": [error.message]} if error.code == "invalid_text" else None)
     if isinstance(exc, JobFailed):
-        error = exc.error
-        headers = {"Retry-After": "30"} if error.http_status == 503 else {}
-        return Response(error_body(error.http_status, error.code, error.message), status=error.http_status,
-                        headers=headers)
+        return error_response(exc.error)
     if isinstance(exc, AudioLinkExpired):
         return Response(error_body(403, "link_expired", "this audio link has expired; read the record again for a "
                                                         "fresh one"), status=403)

@@ -16,18 +16,15 @@ import os
 import socket
 import time
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, close_old_connections, transaction
 from django.utils import timezone
 
-from tts_core import ModelNotReadyError, SynthesisOptionError, SynthesisResult
-from tts_core.checkpoints import CheckpointError
+from tts_core import SynthesisResult
 from tts_core.encoding import encode
-from tts_core.text import TextError
 
-from .exceptions import StorageError
+from .exceptions import JobError, JobTimeout, StorageError, classify
 from .models import TTSound
 from .signals import delete_file
 
@@ -37,22 +34,6 @@ Status = TTSound.Status
 UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
 
-@dataclasses.dataclass(frozen=True)
-class JobError:
-    """Why a job failed, as the user may see it, and whether trying again later can help."""
-
-    code: str
-    message: str
-    transient: bool = False
-
-    @property
-    def http_status(self) -> int:
-        return ERROR_HTTP_STATUS.get(self.code, 500)
-
-
-ERROR_HTTP_STATUS = {"invalid_text": 400, "invalid_option": 400, "not_ready": 503, "storage_full": 507,
-                     "storage_unavailable": 503, "database_unavailable": 503, "out_of_memory": 503,
-                     "interrupted": 503, "timeout": 504, "cancelled": 409, "internal_error": 500}
 INTERRUPTED = JobError("interrupted", "the server stopped while this job was pending or running; submit the text "
                                       "again")
 
@@ -67,31 +48,6 @@ class RetryLater(Exception):
 
 class JobGone(Exception):
     """The record was deleted (the job was cancelled) or a newer attempt took it over: stop, keep nothing."""
-
-
-class JobTimeout(Exception):
-    """The job ran past TTS_JOB_TIME_LIMIT."""
-
-
-def classify(exc: BaseException) -> JobError:
-    """A failure as the user sees it. Transient: worth a retry (models loading, disk or database trouble)."""
-    if isinstance(exc, TextError):
-        return JobError("invalid_text", str(exc))
-    if isinstance(exc, SynthesisOptionError):
-        return JobError("invalid_option", str(exc))
-    if isinstance(exc, (ModelNotReadyError, CheckpointError)):
-        return JobError("not_ready", "speech synthesis is unavailable right now", transient=True)
-    if isinstance(exc, StorageError):
-        if exc.full:
-            return JobError("storage_full", "the server has no space left to store audio", transient=True)
-        return JobError("storage_unavailable", "the audio could not be stored", transient=True)
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return JobError("database_unavailable", "the database is unavailable", transient=True)
-    if isinstance(exc, (JobTimeout, SoftTimeLimitExceeded)):
-        return JobError("timeout", f"the synthesis took longer than {settings.TTS['JOB_TIME_LIMIT']} s")
-    if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch here
-        return JobError("out_of_memory", "the accelerator ran out of memory", transient=True)
-    return JobError("internal_error", "the synthesis failed unexpectedly; the server log has the details")
 
 
 def retry_delay(retries: int) -> float:

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from . import backends, jobs
 from .engine import get_handler
-from .exceptions import JobFailed, QueueUnavailable
+from .exceptions import JobError, JobFailed, QueueUnavailable
 from .models import TTSound
 from .selectors import database_ping, tts_can_bulk_delete, tts_can_delete
 
@@ -75,10 +75,10 @@ def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_s
         return sound
     finished = jobs.wait_for(sound.pk, settings.TTS["SYNC_TIMEOUT"])
     if finished is None:
-        raise JobFailed(jobs.JobError("cancelled", "the job was deleted before it finished"))
+        raise JobFailed(JobError("cancelled", "the job was deleted before it finished"))
     if finished.status == TTSound.Status.FAILED:
         finished.delete()
-        raise JobFailed(jobs.JobError(finished.error_code or "internal_error", finished.error))
+        raise JobFailed(JobError(finished.error_code or "internal_error", finished.error))
     return finished
 
 

@@ -57,7 +57,7 @@ class _Sink(io.RawIOBase):
     def __init__(self, seekable: bool) -> None:
         self._buffer = io.BytesIO()
         self._seekable = seekable
-        self._taken = 0
+        self._taken = 0  # bytes handed out (and dropped) before the buffer's start
 
     def writable(self) -> bool:
         return True
@@ -74,12 +74,14 @@ class _Sink(io.RawIOBase):
         return self._buffer.seek(offset, whence)
 
     def tell(self) -> int:
-        return self._buffer.tell()
+        return self._taken + self._buffer.tell()
 
     def take(self) -> bytes:
-        """Bytes written since the last take (streaming only: a seekable output is read whole at the end)."""
-        data = self._buffer.getvalue()[self._taken:]
+        """Bytes written since the last take, then dropped (streaming only: a seekable output is read whole at the
+        end), so a long stream holds one chunk's bytes, not all of them."""
+        data = self._buffer.getvalue()
         self._taken += len(data)
+        self._buffer = io.BytesIO()
         return data
 
     def value(self) -> bytes:
