@@ -202,3 +202,14 @@ def read_wav(path: str) -> tuple[np.ndarray, int]:
         frames = wav.readframes(wav.getnframes())
         data = np.frombuffer(frames, dtype="<i2").reshape(-1, wav.getnchannels())[:, 0]
         return data.astype(np.float32) / 32768.0, wav.getframerate()
+
+
+def time_scale_mel(mel: torch.Tensor, speed: float) -> torch.Tensor:
+    """Mel frames (n_mel, T) resampled in time to round(T / speed) frames: the vocoder then makes 1/speed of the
+    duration at the same pitch (pitch lives in each frame's spectrum, not in the frame rate). Linear interpolation
+    of the log-mel values, as a phase vocoder would interpolate magnitudes."""
+    if speed == 1.0:
+        return mel
+    frames = max(1, round(mel.size(-1) / speed))
+    return torch.nn.functional.interpolate(mel.unsqueeze(0), size=frames, mode="linear",
+                                           align_corners=False).squeeze(0)

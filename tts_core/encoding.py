@@ -88,42 +88,67 @@ class _Sink(io.RawIOBase):
         return self._buffer.getvalue()
 
 
-class StreamEncoder:
-    """``write(samples)`` -> bytes so far, ``close()`` -> the rest. Samples: float32 mono in [-1, 1]."""
+SAMPLE_RATES = (8000, 16000, 22050, 24000, 44100, 48000)  # what a caller may ask for (sample_rate)
 
-    def __init__(self, format_name: str, sample_rate: int, *, seekable: bool = False) -> None:
+
+def output_rate(format_name: str, sample_rate: int, requested: int | None = None) -> int:
+    """The sample rate a stream of this format comes out at: the requested one (or the input's), moved to the
+    codec's next supported rate where the codec needs it."""
+    return codec_rate(FORMATS[format_name], requested or sample_rate)
+
+
+class StreamEncoder:
+    """``write(samples)`` -> bytes so far, ``close()`` -> the rest. Samples: float32 mono in [-1, 1] at
+    ``sample_rate``; the output is at ``out_rate`` (None: the input's; see :func:`output_rate`), resampled by
+    FFmpeg's resampler (libswresample)."""
+
+    def __init__(self, format_name: str, sample_rate: int, *, seekable: bool = False,
+                 out_rate: int | None = None) -> None:
         if format_name not in FORMATS:
             raise EncodingError(f"unknown audio format '{format_name}'; choose one of {', '.join(FORMATS)}")
+        if out_rate is not None and out_rate not in SAMPLE_RATES:
+            raise EncodingError(f"unsupported sample rate {out_rate}; choose one of "
+                                f"{', '.join(map(str, SAMPLE_RATES))}")
         self.format = FORMATS[format_name]
         self.sample_rate = sample_rate
+        self.out_rate = output_rate(format_name, sample_rate, out_rate)
         self._seekable = seekable
         self._closed = False
+        self._resampler = None
+        self._pts = 0
         if self.format.container is None:
+            if self.out_rate != sample_rate:
+                import av
+
+                self._av = av
+                self._resampler = av.AudioResampler(format="s16", layout="mono", rate=self.out_rate)
             return
         import av
 
         self._av = av
         self._sink = _Sink(seekable)
         self._container = av.open(self._sink, mode="w", format=self.format.container)
-        rate = codec_rate(self.format, sample_rate)
-        self._stream = self._container.add_stream(self.format.codec, rate=rate, layout="mono")
+        self._stream = self._container.add_stream(self.format.codec, rate=self.out_rate, layout="mono")
         codec = self._stream.codec_context
-        self._resampler = av.AudioResampler(format=codec.format.name, layout="mono", rate=rate)
-        self._pts = 0
+        self._resampler = av.AudioResampler(format=codec.format.name, layout="mono", rate=self.out_rate)
 
     def write(self, samples: np.ndarray) -> bytes:
         if self._closed:
             raise EncodingError("the encoder is closed")
         pcm = np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
-        if self.format.container is None:
+        if self.format.container is None and self._resampler is None:
             return (pcm * 32767.0).round().astype("<i2").tobytes()
+        pieces = []
         if pcm.size:
             frame = self._av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="flt", layout="mono")
             frame.sample_rate = self.sample_rate
             frame.pts = self._pts
             self._pts += pcm.size
-            for piece in self._resampler.resample(frame):
-                self._mux(piece)
+            pieces = self._resampler.resample(frame)
+        if self.format.container is None:
+            return _raw(pieces)
+        for piece in pieces:
+            self._mux(piece)
         return b"" if self._seekable else self._sink.take()
 
     def close(self) -> bytes:
@@ -133,7 +158,7 @@ class StreamEncoder:
             return b""
         self._closed = True
         if self.format.container is None:
-            return b""
+            return _raw(self._resampler.resample(None)) if self._resampler is not None else b""
         for piece in self._resampler.resample(None):
             self._mux(piece)
         self._mux(None)  # the encoder's held-back frames
@@ -145,8 +170,13 @@ class StreamEncoder:
             self._container.mux(packet)
 
 
-def encode(samples: np.ndarray, sample_rate: int, format_name: str) -> bytes:
+def _raw(frames) -> bytes:
+    """Resampled s16 frames as raw little-endian PCM."""
+    return b"".join(f.to_ndarray().astype("<i2").tobytes() for f in frames)
+
+
+def encode(samples: np.ndarray, sample_rate: int, format_name: str, out_rate: int | None = None) -> bytes:
     """A whole file of ``format_name`` (a WAV with its sizes filled in)."""
-    encoder = StreamEncoder(format_name, sample_rate, seekable=True)
+    encoder = StreamEncoder(format_name, sample_rate, seekable=True, out_rate=out_rate)
     head = encoder.write(samples)  # raw PCM comes back at once; a container's bytes at close
     return head + encoder.close()

@@ -13,8 +13,8 @@ import logging
 import pathlib
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -24,7 +24,16 @@ from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
 from .config import VOCODERS, HandlerConfig
 from .models import AudioConfig, WaveGlow
 from .precision import PrecisionError, PreparedModels, prepare_models
-from .text import TextError, TextTooLongError, UnspeakableTextError, cmudict, split_sentences, text_to_sequence
+from .text import (
+    TextError,
+    TextTooLongError,
+    UnspeakableTextError,
+    clean_text,
+    cmudict,
+    split_sentences,
+    text_to_sequence,
+)
+from .timing import WordTiming, label_words, word_spans, word_timings
 from .voices import DEMO_TACOTRON2
 
 log = logging.getLogger("tts_core")
@@ -32,8 +41,10 @@ log = logging.getLogger("tts_core")
 # progress(sentences_done, sentences_total), called as sentences finish; it may raise to stop the synthesis.
 ProgressCallback = Callable[[int, int], None]
 
-__all__ = ["Chunk", "HandlerConfig", "InferenceOutput", "ModelNotReadyError", "PreparedText", "SynthesisOptionError",
-           "SynthesisResult", "TacotronHandler"]
+__all__ = ["AudioChunk", "Chunk", "HandlerConfig", "InferenceOutput", "ModelNotReadyError", "PreparedText",
+           "SynthesisOptionError", "SynthesisResult", "TacotronHandler", "WordTiming"]
+
+SPEED_RANGE = (0.25, 4.0)
 
 
 class SynthesisOptionError(ValueError):
@@ -67,6 +78,24 @@ class InferenceOutput:
     vocoder: str
     sigma: float | None  # WaveGlow only
     denoiser_strength: float | None  # WaveGlow only
+    words: list[list[WordTiming]] = field(default_factory=list)  # per chunk, from the chunk's start
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """One sentence of a streamed synthesis, ready to send: the pause before it (from the second on) included."""
+
+    index: int  # the sentence's place, from 0
+    total: int  # sentences in the text
+    audio: np.ndarray  # float32 mono in [-1, 1]
+    sample_rate: int
+    words: list[WordTiming]  # seconds from this chunk's start
+    truncated: bool  # this sentence hit the decoder step limit
+    mel_frames: int
+
+    @property
+    def duration(self) -> float:
+        return len(self.audio) / self.sample_rate
 
 
 @dataclass
@@ -81,6 +110,8 @@ class SynthesisResult:
     sigma: float | None = None
     denoiser_strength: float | None = None
     sentences: int = 1
+    words: list[WordTiming] = field(default_factory=list)  # seconds from the start of the audio
+    speed: float = 1.0
 
     @property
     def duration(self) -> float:
@@ -194,27 +225,36 @@ class TacotronHandler:
         return PreparedText(text, chunks)
 
     def _run_tacotron(self, chunks: list[Chunk], max_steps: int | None = None,
-                      generator: torch.Generator | None = None) -> list[tuple[torch.Tensor, bool]]:
-        """Decode chunks in length-sorted batches -> per chunk (mel (n_mel, frames), truncated)."""
+                      generator: torch.Generator | None = None) -> list[tuple[torch.Tensor, bool, torch.Tensor]]:
+        """Decode chunks as one batch -> per chunk (mel (n_mel, frames), truncated, alignment (steps, symbols))."""
         model = self.tacotron.model
         max_steps = max_steps or self.config.max_decoder_steps  # None: the checkpoint's own limit
+        lengths = torch.tensor([len(c.ids) for c in chunks])
+        seqs = torch.zeros(len(chunks), int(lengths.max()), dtype=torch.long)
+        for row, chunk in enumerate(chunks):
+            seqs[row, : lengths[row]] = torch.tensor(chunk.ids)
+        # On CUDA, read the stop flag back every 16 steps instead of every step (no per-step host sync).
+        out = model.infer_full(seqs.to(self.device), lengths.to(self.device), max_decoder_steps=max_steps,
+                               stop_check_every=16 if self.device.type == "cuda" else 1, generator=generator)
+        mels = out.mel_outputs_postnet.float()
+        r = max(1, mels.size(2) // max(1, out.alignments.size(1)))  # frames per decoder step
+        results = []
+        for row, chunk in enumerate(chunks):
+            truncated = bool(out.truncated[row])
+            frames = max(mels.size(2) if truncated else int(out.mel_lengths[row]), 1)
+            steps = max(1, -(-frames // r))
+            results.append((mels[row, :, :frames], truncated, out.alignments[row, :steps, : len(chunk.ids)]))
+        return results
+
+    def _plan(self, chunks: list[Chunk], first_alone: bool) -> list[list[int]]:
+        """Which sentences decode together. For a whole result, length-sorted batches (least padding); for a stream,
+        in order with the first sentence alone, so that the first audio waits for one sentence only."""
+        size = self.config.batch_size
+        if first_alone:
+            order = list(range(len(chunks)))
+            return [order[:1]] + [order[i: i + size] for i in range(1, len(order), size)]
         order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].ids))
-        results: list[tuple[torch.Tensor, bool] | None] = [None] * len(chunks)
-        for start in range(0, len(order), self.config.batch_size):
-            idx = order[start: start + self.config.batch_size]
-            lengths = torch.tensor([len(chunks[i].ids) for i in idx])
-            seqs = torch.zeros(len(idx), int(lengths.max()), dtype=torch.long)
-            for row, i in enumerate(idx):
-                seqs[row, : lengths[row]] = torch.tensor(chunks[i].ids)
-            # On CUDA, read the stop flag back every 16 steps instead of every step (no per-step host sync).
-            out = model.infer_full(seqs.to(self.device), lengths.to(self.device), max_decoder_steps=max_steps,
-                                   stop_check_every=16 if self.device.type == "cuda" else 1, generator=generator)
-            mels = out.mel_outputs_postnet.float()
-            for row, i in enumerate(idx):
-                truncated = bool(out.truncated[row])
-                frames = mels.size(2) if truncated else int(out.mel_lengths[row])
-                results[i] = (mels[row, :, : max(frames, 1)], truncated)
-        return [r for r in results if r is not None]
+        return [order[i: i + size] for i in range(0, len(order), size)]
 
     def _vocode(self, mel: torch.Tensor, vocoder: str, sigma: float, strength: float,
                 timings: dict[str, float], generator: torch.Generator | None) -> torch.Tensor:
@@ -249,62 +289,185 @@ class TacotronHandler:
     def _generator(self, seed: int | None) -> torch.Generator | None:
         return None if seed is None else torch.Generator(device=self.device).manual_seed(seed)
 
+    def _sentences(self, data: PreparedText, vocoder: str, sigma: float, strength: float, seed: int | None,
+                   speed: float, first_alone: bool, timings: dict[str, float],
+                   progress: ProgressCallback | None) -> Iterator[tuple[torch.Tensor, bool, int, list[WordTiming]]]:
+        """Per sentence, in the text's order: (waveform, truncated, mel frames, word timings from its start).
+        Sentences are vocoded in order whatever the decoding plan, so a seed gives the same audio either way."""
+        decoder_noise, vocoder_noise = self._generator(seed), self._generator(seed)
+        hop, sr = self.audio_config.hop_length, self.audio_config.sampling_rate
+        decoded: dict[int, tuple[torch.Tensor, bool, torch.Tensor]] = {}
+        plan, total, next_index = self._plan(data.chunks, first_alone), len(data.chunks), 0
+        for group in plan:
+            t0 = time.perf_counter()
+            with self.models.context():
+                for i, out in zip(group, self._run_tacotron([data.chunks[i] for i in group],
+                                                            generator=decoder_noise)):
+                    decoded[i] = out
+            timings["tacotron2"] += time.perf_counter() - t0
+            while next_index in decoded:
+                mel, truncated, alignment = decoded.pop(next_index)
+                frames = mel.size(1)
+                mel = audio_mod.time_scale_mel(mel, speed)
+                with self.models.context():
+                    wav = self._vocode(mel, vocoder, sigma, strength, timings, vocoder_noise)
+                chunk = data.chunks[next_index]
+                spans = word_spans(chunk.ids)
+                if self.tacotron.text_frontend == "arpabet":
+                    spans = label_words(spans, _cleaned_words(chunk.text))
+                step_seconds = frames / max(1, alignment.size(0)) * hop / sr / speed
+                words = word_timings(alignment, spans, step_seconds, len(wav) / sr)
+                next_index += 1
+                if progress is not None:
+                    progress(next_index, total)
+                yield wav, truncated, frames, words
+
+    def check_speed(self, speed: float | None) -> float:
+        speed = 1.0 if speed is None else float(speed)
+        if not np.isfinite(speed) or not SPEED_RANGE[0] <= speed <= SPEED_RANGE[1]:
+            raise SynthesisOptionError(f"speed must be between {SPEED_RANGE[0]} and {SPEED_RANGE[1]}")
+        return speed
+
     def inference(self, data: PreparedText, sigma: float | None = None, denoiser_strength: float | None = None,
                   vocoder: str | None = None, seed: int | None = None,
-                  progress: ProgressCallback | None = None) -> InferenceOutput:
+                  progress: ProgressCallback | None = None, speed: float | None = None) -> InferenceOutput:
         """Mel spectrograms and waveforms for prepared text. ``seed`` (default: the config's) fixes the prenet
         dropout and the vocoder noise of this request only: the same seed gives the same audio, whatever other
-        threads are doing. ``progress`` hears of each sentence once it is vocoded (a batch decodes together)."""
+        threads are doing. ``progress`` hears of each sentence once it is vocoded. ``speed`` scales the mel frames
+        in time before vocoding (duration / speed, the same pitch)."""
         if not self.initialized:
             self.initialize()
         sigma, strength, vocoder = self.check_options(sigma, denoiser_strength, vocoder)
+        speed = self.check_speed(speed)
         seed = self.config.seed if seed is None else seed
         timings = {"tacotron2": 0.0, "vocoder": 0.0, "denoiser": 0.0}
-        with self.models.context():
-            t0 = time.perf_counter()
-            decoded = self._run_tacotron(data.chunks, generator=self._generator(seed))
-            timings["tacotron2"] = time.perf_counter() - t0
-            noise = self._generator(seed)
-            waves = []
-            for mel, _ in decoded:
-                waves.append(self._vocode(mel, vocoder, sigma, strength, timings, noise))
-                if progress is not None:
-                    progress(len(waves), len(decoded))
+        waves, words, truncated, frames = [], [], False, 0
+        for wav, cut, n, timed in self._sentences(data, vocoder, sigma, strength, seed, speed, False, timings,
+                                                  progress):
+            waves.append(wav)
+            words.append(timed)
+            truncated, frames = truncated or cut, frames + n
         waveglow = vocoder == "waveglow"
-        return InferenceOutput(waves, any(t for _, t in decoded), sum(int(m.size(1)) for m, _ in decoded), timings,
-                               vocoder, sigma if waveglow else None, strength if waveglow else None)
+        return InferenceOutput(waves, truncated, frames, timings, vocoder, sigma if waveglow else None,
+                               strength if waveglow else None, words)
 
-    def postprocess(self, output: InferenceOutput) -> SynthesisResult:
+    def stream(self, text: str, sigma: float | None = None, denoiser_strength: float | None = None,
+               vocoder: str | None = None, seed: int | None = None, speed: float | None = None,
+               progress: ProgressCallback | None = None, low_latency: bool = True) -> "SpeechStream":
+        """Text -> a :class:`SpeechStream`: iterate it for an :class:`AudioChunk` per sentence, each as soon as it
+        is vocoded, then ask it for the whole :class:`SynthesisResult`. ``low_latency``: the first sentence decodes
+        alone (the first audio waits for one sentence); otherwise length-sorted batches (throughput). Options and
+        errors as :meth:`synthesize`; they are checked here, before any audio is made. A chunk louder than full
+        scale is scaled down on its own (a stream cannot wait for the loudest sentence)."""
+        if not self.initialized:
+            self.initialize()
+        t0 = time.perf_counter()
+        data = self.preprocess(text)
+        sigma, strength, vocoder = self.check_options(sigma, denoiser_strength, vocoder)
+        speed = self.check_speed(speed)
+        seed = self.config.seed if seed is None else seed
+        preprocess = time.perf_counter() - t0
+        if progress is not None:
+            progress(0, len(data.chunks))
+        waveglow = vocoder == "waveglow"
+        return SpeechStream(self, data, vocoder, sigma if waveglow else None, strength if waveglow else None,
+                            self._chunks(data, vocoder, sigma, strength, seed, speed, low_latency, progress),
+                            speed, t0, preprocess)
+
+    def _chunks(self, data, vocoder, sigma, strength, seed, speed, low_latency,
+                progress) -> Iterator[tuple[AudioChunk, dict[str, float]]]:
         sr = self.audio_config.sampling_rate
-        pause = np.zeros(int(self.config.sentence_pause * sr), dtype=np.float32)
+        pause = np.zeros(int(self.config.sentence_pause / speed * sr), dtype=np.float32)
+        timings = {"tacotron2": 0.0, "vocoder": 0.0, "denoiser": 0.0}
+        total = len(data.chunks)
+        for i, (wav, truncated, frames, words) in enumerate(
+                self._sentences(data, vocoder, sigma, strength, seed, speed, low_latency, timings, progress)):
+            samples = _finite(wav.detach().float().cpu().numpy())
+            top = float(np.abs(samples).max()) if samples.size else 0.0
+            if top > 1.0:
+                samples = samples / top * 0.99  # never wrap around in 16-bit output
+            lead = pause if i else pause[:0]
+            offset = len(lead) / sr
+            yield AudioChunk(i, total, np.concatenate([lead, samples]).astype(np.float32), sr,
+                             [w.shifted(offset) for w in words], truncated, frames), timings
+
+    def postprocess(self, output: InferenceOutput, speed: float = 1.0) -> SynthesisResult:
+        sr = self.audio_config.sampling_rate
+        pause = np.zeros(int(self.config.sentence_pause / speed * sr), dtype=np.float32)
         pieces: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        offset = 0
         for i, wav in enumerate(output.waves):
             if i:
                 pieces.append(pause)
+                offset += len(pause)
             pieces.append(wav.detach().float().cpu().numpy())
-        joined = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-        joined = np.nan_to_num(joined, nan=0.0, posinf=0.0, neginf=0.0)
+            if i < len(output.words):
+                words += [w.shifted(offset / sr) for w in output.words[i]]
+            offset += len(pieces[-1])
+        joined = _finite(np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32))
         top = float(np.abs(joined).max()) if joined.size else 0.0
         if top > 1.0:
             joined = joined / top * 0.99  # never wrap around in 16-bit output
         return SynthesisResult(joined.astype(np.float32), sr, output.truncated, dict(output.timings),
                                output.mel_frames, output.vocoder, self.voice, output.sigma,
-                               output.denoiser_strength, len(output.waves))
+                               output.denoiser_strength, len(output.waves), words, speed)
 
     def synthesize(self, text: str, sigma: float | None = None, denoiser_strength: float | None = None,
                    vocoder: str | None = None, seed: int | None = None,
-                   progress: ProgressCallback | None = None) -> SynthesisResult:
-        """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag). ``progress``
-        (see :meth:`inference`) first hears (0, sentences) once the text is split."""
-        if not self.initialized:
-            self.initialize()
-        t0 = time.perf_counter()
-        data = self.preprocess(text)
-        if progress is not None:
-            progress(0, len(data.chunks))
-        t1 = time.perf_counter()
-        output = self.inference(data, sigma, denoiser_strength, vocoder, seed, progress)
-        result = self.postprocess(output)
-        result.timings["preprocess"] = t1 - t0
-        result.timings["total"] = time.perf_counter() - t0
-        return result
+                   progress: ProgressCallback | None = None, speed: float | None = None) -> SynthesisResult:
+        """Text -> :class:`SynthesisResult` (audio samples, sample rate, timings, truncation flag, word timings):
+        the whole :meth:`stream`, collected. ``progress`` first hears (0, sentences) once the text is split, then
+        of each sentence once it is vocoded (it may raise to stop); ``speed`` (0.25-4) divides the duration, pauses
+        included, at the same pitch."""
+        return self.stream(text, sigma, denoiser_strength, vocoder, seed, speed, progress, low_latency=False).result()
+
+
+class SpeechStream:
+    """One synthesis as it happens: iterate for its :class:`AudioChunk` s (once), then :meth:`result` for all of
+    it (the chunks not iterated yet are made first)."""
+
+    def __init__(self, handler: TacotronHandler, data: PreparedText, vocoder: str, sigma: float | None,
+                 denoiser_strength: float | None, chunks: Iterator, speed: float, t0: float, preprocess: float):
+        self._handler, self._chunks, self._made = handler, chunks, []
+        self.vocoder, self.sigma, self.denoiser_strength, self.speed = vocoder, sigma, denoiser_strength, speed
+        self.sentences = len(data.chunks)
+        self.sample_rate = handler.audio_config.sampling_rate
+        self._t0, self._preprocess, self._timings, self._end = t0, preprocess, {}, None
+
+    def __iter__(self) -> Iterator[AudioChunk]:
+        for chunk, timings in self._chunks:
+            self._made.append(chunk)
+            self._timings = timings
+            yield chunk
+        self._end = time.perf_counter()
+
+    def close(self) -> None:
+        """Stop making audio (a client that went away)."""
+        self._chunks.close()
+
+    def result(self) -> SynthesisResult:
+        for _ in self:
+            pass
+        made = self._made
+        audio = np.concatenate([c.audio for c in made]) if made else np.zeros(0, dtype=np.float32)
+        words, offset = [], 0.0
+        for c in made:
+            words += [w.shifted(offset) for w in c.words]
+            offset += c.duration
+        end = self._end or time.perf_counter()
+        timings = {**self._timings, "preprocess": self._preprocess, "total": end - self._t0}
+        return SynthesisResult(audio, self.sample_rate, any(c.truncated for c in made), timings,
+                               sum(c.mel_frames for c in made), self.vocoder, self._handler.voice, self.sigma,
+                               self.denoiser_strength, len(made), words, self.speed)
+
+
+def _finite(samples: np.ndarray) -> np.ndarray:
+    return np.nan_to_num(samples, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+def _cleaned_words(text: str) -> list[str]:
+    try:
+        return clean_text(text).split()
+    except TextError:
+        return []

@@ -98,3 +98,32 @@ def test_rates_a_codec_cannot_take_go_up_to_the_next_one():
     assert codec_rate(FORMATS["opus"], 22050) == 24000
     assert codec_rate(FORMATS["opus"], 16000) == 16000
     assert codec_rate(FORMATS["mp3"], 22050) == 22050 and codec_rate(FORMATS["flac"], 22050) == 22050
+
+
+@pytest.mark.parametrize("name", ["wav", "mp3", "flac", "aac", "pcm"])
+@pytest.mark.parametrize("rate", [8000, 16000, 24000, 44100, 48000])
+def test_the_output_rate_is_the_one_asked_for_and_the_duration_is_kept(name, rate):
+    data = encode(tone(1.0), SR, name, out_rate=rate)
+    if name == "pcm":
+        assert len(data) // 2 == pytest.approx(rate, abs=rate * 0.01)  # raw s16: 1 s at the new rate
+        return
+    audio, got = decode(data)
+    assert got == rate
+    slack = 3 * 1024 / rate if name == "aac" else 0.03  # AAC: priming and the last frame's padding, 1024 samples each
+    assert len(audio) / got == pytest.approx(1.0, abs=slack)
+
+
+def test_resampled_pcm_keeps_the_tone_and_a_stream_of_it_equals_the_whole():
+    encoder = StreamEncoder("pcm", SR, out_rate=24000)
+    pieces = [encoder.write(part) for part in np.array_split(tone(1.0), 5)] + [encoder.close()]
+    assert all(len(p) % 2 == 0 for p in pieces)  # never half a sample
+    streamed = np.frombuffer(b"".join(pieces), "<i2").astype(np.float32) / 32768
+    whole = np.frombuffer(encode(tone(1.0), SR, "pcm", out_rate=24000), "<i2").astype(np.float32) / 32768
+    assert len(streamed) == len(whole) and np.abs(streamed - whole).max() < 1e-3
+    spectrum = np.abs(np.fft.rfft(whole))
+    assert np.argmax(spectrum) * 24000 / len(whole) == pytest.approx(440, abs=2)
+
+
+def test_a_sample_rate_nobody_asks_for_is_refused():
+    with pytest.raises(EncodingError, match="unsupported sample rate"):
+        StreamEncoder("mp3", SR, out_rate=12345)
