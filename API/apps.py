@@ -7,4 +7,4 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (start-up checks; file clean-up on delete)
+        from . import checks, schema, signals  # noqa: F401  (start-up checks; OpenAPI extensions; file clean-up)

@@ -24,6 +24,16 @@ def tts_settings_check(app_configs, **kwargs):
     if cfg.precision not in PRECISIONS:
         problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",
                               hint=f"choose one of {', '.join(PRECISIONS)}", id="tts.E005"))
+    if settings.TTS["BACKEND"] == "celery" and not settings.TTS["STREAM_URL"]:
+        problems.append(Error("TTS_STREAM_URL: streaming audio from Celery workers needs a Redis URL",
+                              hint="set TTS_STREAM_URL=redis://... (the broker is not Redis)", id="tts.E006"))
+    from .v1 import voices
+
+    known = {v.id for v in voices.voices()}
+    for name, target in settings.TTS["OPENAI_VOICES"].items():
+        if target not in known:
+            problems.append(Error(f"TTS_OPENAI_VOICES: '{name}' maps to '{target}', which is not a voice here",
+                                  hint=f"voices: {', '.join(sorted(known))}", id="tts.E007"))
     if not serves_synthesis(settings.TTS["PROCESS_ROLE"]):
         return problems
     for variable, value, code in (("TTS_TACOTRON2_CHECKPOINT", cfg.tacotron2_checkpoint, "tts.E001"),

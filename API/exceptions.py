@@ -1,4 +1,5 @@
-"""One JSON error shape for everything under /api/: {"error": {"status", "code", "message", "details"}}."""
+"""One JSON error shape for everything under /api/: {"error": {"status", "code", "message", "details"}}; under /v1/
+the same errors in OpenAI's shape (API.v1.errors)."""
 from __future__ import annotations
 
 import dataclasses
@@ -121,6 +122,17 @@ def error_response(error: "JobError", details=None) -> Response:
 
 
 def api_exception_handler(exc, context):
+    """DRF's exception handler: the API's one error shape; under /v1/, OpenAI's (API.v1.errors)."""
+    response = _api_exception_response(exc, context)
+    request = context.get("request")
+    if response is not None and request is not None and request.path.startswith("/v1/"):
+        from .v1.errors import from_api_error
+
+        response.data = from_api_error(response.data)
+    return response
+
+
+def _api_exception_response(exc, context):
     if isinstance(exc, RequestDataTooBig):
         return Response(error_body(413, "too_large", "request body too large"), status=413)
     if isinstance(exc, SERVICE_FAILURES):
@@ -155,6 +167,10 @@ def api_exception_handler(exc, context):
 
 
 def not_found(request, exception=None):
+    if request.path.startswith("/v1/"):
+        from .v1.errors import openai_error
+
+        return JsonResponse(openai_error(404, "not_found", f"no such endpoint: {request.path[:200]}"), status=404)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(404, "not_found", "Not found."), status=404)
     from django.views.defaults import page_not_found
@@ -163,6 +179,10 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    if request.path.startswith("/v1/"):
+        from .v1.errors import openai_error
+
+        return JsonResponse(openai_error(500, "server_error", "Internal server error."), status=500)
     if request.path.startswith("/api/"):
         return JsonResponse(error_body(500, "server_error", "Internal server error."), status=500)
     from django.views.defaults import server_error as default

@@ -15,6 +15,7 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -22,7 +23,8 @@ from django.db import InterfaceError, OperationalError, close_old_connections, t
 from django.utils import timezone
 
 from tts_core import SynthesisResult
-from tts_core.encoding import encode
+from tts_core.handler import AudioChunk
+from tts_core.encoding import encode, output_rate
 
 from .exceptions import JobError, JobTimeout, StorageError, classify
 from .models import TTSound
@@ -36,6 +38,10 @@ UNFINISHED = (Status.QUEUED, Status.RUNNING)
 
 INTERRUPTED = JobError("interrupted", "the server stopped while this job was pending or running; submit the text "
                                       "again")
+
+
+# publish(chunk, attempt): a sentence's audio for a streaming request's listener (see API.streams)
+Publish = Callable[[AudioChunk, int], None]
 
 
 class RetryLater(Exception):
@@ -61,12 +67,14 @@ def inline_runner() -> str:
 
 
 # ------------------------------------------------------------------------------------------------ storing
-def result_fields(result: SynthesisResult) -> dict:
-    """The record's fields that a finished synthesis fills in."""
-    return {"inference_time": result.timings["total"], "duration": result.duration, "sample_rate": result.sample_rate,
+def result_fields(result: SynthesisResult, sound: TTSound) -> dict:
+    """The record's fields that a finished synthesis fills in (the sample rate: the stored file's)."""
+    return {"inference_time": result.timings["total"], "duration": result.duration,
+            "sample_rate": output_rate(sound.audio_format, result.sample_rate, sound.requested_sample_rate),
             "voice": result.voice, "vocoder": result.vocoder, "sigma": result.sigma,
             "denoiser_strength": result.denoiser_strength, "truncated": result.truncated,
-            "sentences_done": result.sentences, "sentences_total": result.sentences}
+            "sentences_done": result.sentences, "sentences_total": result.sentences,
+            "words": [w.as_dict() for w in result.words] if sound.timestamps else None}
 
 
 def store_audio(sound: TTSound, result: SynthesisResult, commit) -> bool:
@@ -78,8 +86,8 @@ def store_audio(sound: TTSound, result: SynthesisResult, commit) -> bool:
     try:
         with transaction.atomic():
             try:
-                name = storage.save(name, ContentFile(encode(result.audio, result.sample_rate,
-                                                             sound.audio_format)))
+                name = storage.save(name, ContentFile(encode(result.audio, result.sample_rate, sound.audio_format,
+                                                             out_rate=sound.requested_sample_rate)))
             except OSError as exc:
                 raise StorageError(exc) from exc
             kept = commit(name)
@@ -124,8 +132,9 @@ def _delete_earlier_attempts_files(sound: TTSound) -> None:
     sound.attempts = attempts
 
 
-def _synthesize(sound: TTSound) -> bool:
-    """Synthesize and store a claimed job; False when it was cancelled or taken over meanwhile."""
+def _synthesize(sound: TTSound, publish: Publish | None = None) -> bool:
+    """Synthesize and store a claimed job; False when it was cancelled or taken over meanwhile. ``publish`` hears
+    each sentence's audio as it is made (a streaming request's listener)."""
     from .engine import get_handler
 
     handler = get_handler()
@@ -138,29 +147,36 @@ def _synthesize(sound: TTSound) -> bool:
             raise JobGone()
 
     try:
-        result = handler.synthesize(sound.text_content, sigma=sound.sigma,
-                                    denoiser_strength=sound.denoiser_strength, vocoder=sound.vocoder or None,
-                                    progress=progress)
+        stream = handler.stream(sound.text_content, sigma=sound.sigma, denoiser_strength=sound.denoiser_strength,
+                                vocoder=sound.vocoder or None, speed=sound.speed, progress=progress,
+                                low_latency=publish is not None)
+        for chunk in stream:
+            if publish is not None:
+                publish(chunk, attempt)
+        result = stream.result()
     except JobGone:
         return False
 
     def commit(name: str) -> bool:
         return bool(_current(sound.pk, attempt).update(
-            status=Status.DONE, audio_join=name, finished_at=timezone.now(), **result_fields(result)))
+            status=Status.DONE, audio_join=name, finished_at=timezone.now(), **result_fields(result, sound)))
 
     return store_audio(sound, result, commit)
 
 
-def run_job(pk, *, runner: str, retries: int = 0) -> str:
+def run_job(pk, *, runner: str, retries: int = 0, publish: Publish | None = None) -> str:
     """Run the job ``pk`` to its end; returns its outcome: done, failed, or skipped (nothing to run, cancelled, or
     taken over). A transient failure with retries left puts it back to queued and raises RetryLater: the caller
-    runs it again after the delay (Celery: a retry message; inline: the executor thread waits)."""
+    runs it again after the delay (Celery: a retry message; inline: the executor thread waits). A streaming job
+    (``publish``) is not retried: its listener could not take the audio again."""
     sound = claim(pk, runner=runner)
     if sound is None:
         return "skipped"
     attempt = sound.attempts
+    if publish is not None:
+        retries = settings.TTS["JOB_MAX_RETRIES"]
     try:
-        done = _synthesize(sound)
+        done = _synthesize(sound, publish)
     except Exception as exc:
         error = classify(exc)
         log.log(logging.WARNING if error.transient or error.code.startswith("invalid") else logging.ERROR,

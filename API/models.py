@@ -51,13 +51,18 @@ class TTSound(models.Model):
     inference_time = models.FloatField(null=True, blank=True, help_text="seconds spent synthesizing")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     duration = models.FloatField(null=True, blank=True, help_text="audio length in seconds")
-    sample_rate = models.PositiveIntegerField(null=True, blank=True)
+    sample_rate = models.PositiveIntegerField(null=True, blank=True, help_text="the audio file's rate")
     voice = models.CharField(max_length=200, blank=True)
     vocoder = models.CharField(max_length=20, choices=Vocoder.choices, blank=True,
                                help_text="empty while queued: the voice's default")
     sigma = models.FloatField(null=True, blank=True)
     denoiser_strength = models.FloatField(null=True, blank=True)
     truncated = models.BooleanField(default=False, help_text="some sentence hit the decoder step limit")
+    speed = models.FloatField(default=1.0, help_text="0.25-4: the duration is divided by it, at the same pitch")
+    requested_sample_rate = models.PositiveIntegerField(null=True, blank=True,
+                                                        help_text="the rate asked for; empty: the voice's own")
+    timestamps = models.BooleanField(default=False, help_text="word timings were asked for")
+    words = models.JSONField(null=True, blank=True, help_text='[{"word", "start", "end"}] in seconds, when asked for')
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="tts_sounds")
     # ---- the job

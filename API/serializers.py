@@ -6,6 +6,7 @@ from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tts_core.encoding import SAMPLE_RATES
 from tts_core.text import TextError, check_speakable
 
 from .models import TTSound
@@ -48,6 +49,13 @@ class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
                                       help_text="waveglow (when configured) or griffinlim")
     format = serializers.ChoiceField(choices=TTSound.AudioFormat.choices, required=False, default="wav",
                                      help_text="the stored file's format: wav (default), mp3, opus (Ogg), aac, flac")
+    speed = StrictFloatField(required=False, default=1.0, min_value=0.25, max_value=4.0,
+                             help_text="0.25-4: the duration is divided by it, at the same pitch (default 1)")
+    sample_rate = serializers.ChoiceField(choices=SAMPLE_RATES, required=False,
+                                          help_text="the file's rate in Hz (default: the voice's own; opus takes "
+                                                    "8000, 16000, 24000 or 48000 and goes up to the next)")
+    timestamps = serializers.BooleanField(required=False, default=False,
+                                          help_text="true: the record keeps word timings (words)")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -105,18 +113,26 @@ class ProgressSerializer(serializers.Serializer):
     sentences_total = serializers.IntegerField(help_text="0 until the text is split, when the job starts")
 
 
+class WordSerializer(serializers.Serializer):
+    word = serializers.CharField()
+    start = serializers.FloatField(help_text="seconds from the start of the audio")
+    end = serializers.FloatField()
+
+
 class TTSoundOutputSerializer(serializers.ModelSerializer):
     audio_url = serializers.SerializerMethodField()
     format = serializers.CharField(source="audio_format", read_only=True)
     owner = serializers.SerializerMethodField()
     error = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
+    words = WordSerializer(many=True, allow_null=True, read_only=True,
+                           help_text="word timings, when asked for (timestamps: true) and done; null otherwise")
 
     class Meta:
         model = TTSound
         fields = ["uuid", "status", "text_content", "audio_url", "format", "duration", "sample_rate", "inference_time",
                   "voice", "vocoder", "sigma", "denoiser_strength", "truncated", "owner", "created_at", "progress",
-                  "error", "started_at", "finished_at"]
+                  "error", "started_at", "finished_at", "speed", "words"]
 
     def get_audio_url(self, obj: TTSound) -> str | None:
         """The access-checked audio URL (signed and expiring for owned records), once done; absolute when there is

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from . import backends, jobs
+from . import backends, jobs, streams
 from .engine import get_handler
 from .exceptions import JobError, JobFailed, QueueUnavailable
 from .models import TTSound
@@ -21,17 +21,21 @@ log = logging.getLogger(__name__)
 
 
 def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
-               vocoder: str | None = None, format: str = "wav") -> TTSound:
+               vocoder: str | None = None, format: str = "wav", speed: float = 1.0, sample_rate: int | None = None,
+               timestamps: bool = False) -> TTSound:
     """Synthesize ``text`` in this process and store the audio and its record together (the inline backend's
     synchronous request). A synthesis error leaves nothing behind; a database error after the file is written
     removes the file."""
     handler = get_handler()
     database_ping()  # an outage fails now (503), not after the synthesis's CPU time
     started = timezone.now()
-    result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder)
+    result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder, speed=speed)
     sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE, audio_format=format,
+                    speed=speed, requested_sample_rate=sample_rate, timestamps=timestamps,
                     backend=TTSound.Backend.INLINE, runner=jobs.inline_runner(), attempts=1, started_at=started,
-                    finished_at=timezone.now(), **jobs.result_fields(result))
+                    finished_at=timezone.now())
+    for name, value in jobs.result_fields(result, sound).items():
+        setattr(sound, name, value)
 
     def commit(name: str) -> bool:
         sound.audio_join.name = name
@@ -49,7 +53,8 @@ def _owner(user):
 
 
 def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
-                vocoder: str | None = None, format: str = "wav", asynchronous: bool = False) -> TTSound:
+                vocoder: str | None = None, format: str = "wav", speed: float = 1.0, sample_rate: int | None = None,
+                timestamps: bool = False, asynchronous: bool = False) -> TTSound:
     """The one entry for a synthesis request, whatever the backend: validated input in, the record out.
 
     Synchronous: the finished record; with the celery backend, the queued job is awaited up to TTS_SYNC_TIMEOUT
@@ -60,16 +65,9 @@ def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_s
     backend = settings.TTS["BACKEND"]
     if backend == TTSound.Backend.INLINE and not asynchronous:
         return tts_create(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
-                          format=format)
-    sound = TTSound.objects.create(
-        text_content=text, owner=_owner(owner), sigma=sigma, denoiser_strength=denoiser_strength,
-        vocoder=vocoder or "", audio_format=format, status=TTSound.Status.QUEUED, backend=backend,
-        runner=jobs.inline_runner() if backend == TTSound.Backend.INLINE else "")
-    try:
-        backends.submit(sound)
-    except BaseException:
-        sound.delete()
-        raise
+                          format=format, speed=speed, sample_rate=sample_rate, timestamps=timestamps)
+    sound = _queue(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
+                   format=format, speed=speed, sample_rate=sample_rate, timestamps=timestamps)
     log.info("tts job %s queued (%s, %d characters)", sound.pk, backend, len(text))
     if asynchronous:
         return sound
@@ -80,6 +78,58 @@ def tts_request(*, text: str, owner=None, sigma: float | None = None, denoiser_s
         finished.delete()
         raise JobFailed(JobError(finished.error_code or "internal_error", finished.error))
     return finished
+
+
+def _queue(*, text: str, owner, sigma, denoiser_strength, vocoder, format: str, speed: float, sample_rate,
+           timestamps: bool, listener: streams.Listener | None = None) -> TTSound:
+    """A queued record, its job submitted (and heard by ``listener`` when streaming); nothing kept if the queue
+    refuses it."""
+    backend = settings.TTS["BACKEND"]
+    sound = TTSound.objects.create(
+        text_content=text, owner=_owner(owner), sigma=sigma, denoiser_strength=denoiser_strength,
+        vocoder=vocoder or "", audio_format=format, speed=speed, requested_sample_rate=sample_rate,
+        timestamps=timestamps, status=TTSound.Status.QUEUED, backend=backend,
+        runner=jobs.inline_runner() if backend == TTSound.Backend.INLINE else "")
+    try:
+        if listener is None:
+            backends.submit(sound)
+        else:
+            listener.start(sound)
+    except BaseException:
+        sound.delete()
+        raise
+    return sound
+
+
+def tts_stream(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
+               vocoder: str | None = None, format: str = "wav", speed: float = 1.0, sample_rate: int | None = None,
+               keep: bool = True) -> streams.SpeechRelay:
+    """A synthesis whose audio is heard sentence by sentence as it is made, whatever the backend: the job is
+    queued like any other (its record, its stored file in ``format``; pcm is stored as wav), and its chunks reach
+    this process directly (inline: a thread of this process runs it) or over Redis (celery: a worker runs it).
+
+    Returns once the first sentence is ready, so that every failure before any audio (bad text, models not
+    ready, queue down, timeout) is raised here as for a synchronous request. ``keep=False``: the record and its
+    file are deleted once the stream ends. A listener that goes away before the end cancels the job."""
+    stored = format if format in TTSound.AudioFormat.values else TTSound.AudioFormat.WAV
+    listener = streams.listener()
+    sound = _queue(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
+                   format=stored, speed=speed, sample_rate=sample_rate, timestamps=False, listener=listener)
+    log.info("tts stream %s queued (%s, %d characters)", sound.pk, sound.backend, len(text))
+    relay = streams.SpeechRelay(sound, listener, on_end=lambda finished: _stream_ended(sound.pk, finished, keep))
+    try:
+        relay.prefetch(settings.TTS["SYNC_TIMEOUT"])
+    except JobFailed:
+        relay.close()
+        raise
+    return relay
+
+
+def _stream_ended(pk, finished: bool, keep: bool) -> None:
+    """After a stream: not finished (the listener left, or the job failed) or not to be kept, the record goes
+    (a running job then stops at its next sentence and keeps no file)."""
+    if not finished or not keep:
+        TTSound.objects.filter(pk=pk).delete()
 
 
 def tts_requeue(*, sound: TTSound) -> bool:

@@ -3,14 +3,22 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from . import jobs
+from . import jobs, streams
 
 
 @shared_task(bind=True, name="tts.synthesize", acks_late=True, reject_on_worker_lost=True, max_retries=None)
-def synthesize(self, uuid: str) -> str:
+def synthesize(self, uuid: str, stream: bool = False) -> str:
     """Run the job of record ``uuid``. Redelivered after a worker died (acks_late, reject_on_worker_lost): the job
-    claims the record again and takes over. Transient failures come back as a retry with back-off."""
+    claims the record again and takes over. Transient failures come back as a retry with back-off. ``stream``: a
+    listener waits for the audio, sentence by sentence, on the job's Redis stream (API.streams)."""
+    publisher = streams.RedisPublisher(uuid) if stream else None
     try:
-        return jobs.run_job(uuid, runner=f"celery:{self.request.hostname}", retries=self.request.retries)
+        outcome = jobs.run_job(uuid, runner=f"celery:{self.request.hostname}", retries=self.request.retries,
+                               publish=publisher)
     except jobs.RetryLater as later:
         raise self.retry(countdown=later.delay) from later
+    if publisher is not None:
+        end = streams.end_event(uuid, outcome)
+        if end is not None:
+            publisher.end(end)
+    return outcome

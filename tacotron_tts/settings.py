@@ -172,6 +172,14 @@ TTS = {
     "AUDIO_SENDER": env.str("TTS_AUDIO_SENDER", default="django" if DEBUG else "nginx"),
 }
 
+# --------------------------------------------------------------------------------------------- OpenAI door (/v1/)
+# OpenAI voice names (and any others clients send) -> our voice ids ("tacotron2", "tacotron2-griffinlim",
+# "tacotron2-waveglow"): "alloy=tacotron2-waveglow,echo=tacotron2-griffinlim"; a name not listed is the default voice.
+TTS["OPENAI_VOICES"] = env.dict("TTS_OPENAI_VOICES", default={})
+# Record each /v1/audio/speech request like any other synthesis (a record with its file); false: kept only while
+# it streams.
+TTS["OPENAI_RECORD"] = env.bool("TTS_OPENAI_RECORD", default=True)
+
 # --------------------------------------------------------------------------------------------- jobs
 # Where synthesis runs: "inline" (in the web process; no broker) or "celery" (queued to worker processes, which alone
 # load the models). Both give the same API: a request waits for its audio, or with "async" gets a job to poll.
@@ -189,6 +197,11 @@ TTS["JOB_MAX_RETRIES"] = env.int("TTS_JOB_MAX_RETRIES", default=4)  # transient 
 TTS["JOB_RETRY_DELAY"] = env.float("TTS_JOB_RETRY_DELAY", default=5.0)  # seconds, doubled at each retry
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
+# Where workers publish a streaming request's audio for the web process to relay (a Redis stream per job): a Redis
+# URL; by default the broker's, when the broker is Redis (with RabbitMQ, set it: streaming needs it).
+TTS["STREAM_URL"] = env.str("TTS_STREAM_URL", default="") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "")
+TTS["STREAM_TTL"] = env.int("TTS_STREAM_TTL", default=600)  # seconds a job's stream outlives its last chunk
 CELERY_TASK_DEFAULT_QUEUE = env.str("TTS_QUEUE", default="tts")
 # The record is the job's state and result (status, error, file): no result backend.
 CELERY_TASK_IGNORE_RESULT = True
@@ -227,6 +240,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "API.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

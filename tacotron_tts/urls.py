@@ -8,6 +8,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("API.urls")),
+    path("v1/", include("API.v1.urls")),
 ]
 
 handler404 = "API.exceptions.not_found"
