@@ -4,6 +4,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from . import jobs, streams
+from .exceptions import classify
 
 
 @shared_task(bind=True, name="tts.synthesize", acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -17,6 +18,10 @@ def synthesize(self, uuid: str, stream: bool = False) -> str:
                                publish=publisher)
     except jobs.RetryLater as later:
         raise self.retry(countdown=later.delay) from later
+    except Exception as exc:
+        if publisher is not None:  # the listener must not wait out its timeout for a job that cannot run
+            publisher.end(streams.Event(ended=True, error=classify(exc)))
+        raise
     if publisher is not None:
         end = streams.end_event(uuid, outcome)
         if end is not None:
