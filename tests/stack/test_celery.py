@@ -330,3 +330,55 @@ def test_the_compose_health_check_of_a_worker_runs_natively(stack, checkpoints):
         worker.stop()
     out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.returncode != 0, out.stdout  # no worker of that name: unhealthy
+
+
+def test_a_stream_is_relayed_from_the_worker_sentence_by_sentence(stack, workers, tmp_path):
+    """The openai SDK streams from /v1/audio/speech while a worker synthesizes: the worker publishes each sentence
+    on the job's Redis stream and the web process relays it, so the first audio comes sentences before the end."""
+    import io
+
+    import av
+    import openai
+
+    from tests.tts_core.factories import save_our_tacotron, tiny_tacotron
+
+    steady = tiny_tacotron(max_decoder_steps=600)
+    steady.decoder.gate_layer.linear_layer.bias.data.fill_(-30.0)  # every sentence takes all 600 steps
+    clear(stack)
+    workers("steady", TTS_TACOTRON2_CHECKPOINT=str(save_our_tacotron(tmp_path / "steady.pt", steady)))
+    client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key="not-needed", max_retries=0, timeout=60)
+    started, first, data = time.perf_counter(), None, b""
+    with client.audio.speech.with_streaming_response.create(model="tts-1", voice="tacotron2-griffinlim",
+                                                            input="One. Two. Three. Four.", response_format="wav") as response:
+        uuid_ = response.headers["x-tts-sound"]
+        for piece in response.iter_bytes():
+            if piece and first is None:
+                first = time.perf_counter() - started
+            data += piece
+    total = time.perf_counter() - started
+    print(f"celery stream: first audio {first:.2f} s, whole {total:.2f} s")
+    assert first < 0.5 * total
+    with av.open(io.BytesIO(data)) as container:
+        stream = container.streams.audio[0]
+        seconds = sum(f.samples for f in container.decode(stream)) / stream.rate
+    done = record(stack, f"{stack.url}/api/tts/{uuid_}/")
+    assert done["status"] == "done"
+    assert seconds == pytest.approx(done["duration"], abs=0.03)
+    import redis
+
+    assert not redis.Redis.from_url(stack.env["CELERY_BROKER_URL"]).exists(f"tts:stream:{uuid_}")  # cleaned up
+
+
+def test_a_stream_whose_job_fails_before_any_audio_is_an_openai_error(stack, workers, tmp_path):
+    import openai
+
+    clear(stack)
+    broken = tmp_path / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")  # the worker starts; its models cannot load
+    workers("broken", wait_models=False, TTS_TACOTRON2_CHECKPOINT=str(broken))
+
+    client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key="not-needed", max_retries=0, timeout=60)
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.audio.speech.create(model="tts-1", voice="alloy", input="Nobody can say this.")
+    assert caught.value.status_code == 503 and caught.value.body["code"] == "not_ready"
+    assert stack.rows() == [] and stack.media_files() == []
