@@ -3,6 +3,7 @@
 
     .venv/bin/python scripts/bench_http.py [--url http://127.0.0.1:8080] [--requests 20] [--concurrency 1 2 4]
         [--async] [--chars 2000]
+    .venv/bin/python scripts/bench_http.py --first-audio [--requests 10] [--format mp3]
 
 Prints latency percentiles, throughput, error rate and the share of each request's time spent outside synthesis
 (HTTP, proxy, Django, queue, database, file writing): 1 - inference_time / latency, from the API's own timing.
@@ -10,6 +11,10 @@ Latency is from the POST to the finished record: with --async (or a synchronous 
 celery backend) the record is polled every 50 ms until it is done. --chars N sends texts of about N characters
 (sentences repeated) instead of the short ones. The JSON records the server's synthesis backend. Requests go only
 to the given URL (keep it on this machine or your own deployment).
+
+--first-audio measures the time to the first audio byte for a three-sentence paragraph, one request at a time:
+streamed (POST /v1/audio/speech, the first body byte) against whole (POST /api/tts/, then the first byte of its
+audio file), with each one's time to the last byte.
 """
 from __future__ import annotations
 
@@ -74,6 +79,52 @@ def one_request(url: str, text: str, token: str | None, timeout: float, asynchro
             "uuid": payload.get("uuid") if payload else None}
 
 
+PARAGRAPH = ("Streaming sends each sentence as soon as it is ready. The listener hears the first one while the "
+             "rest are still being made. This is the third sentence.")
+
+
+def _first_and_last_byte(req: urllib.request.Request, start: float, timeout: float) -> tuple[float, float, int]:
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        first = resp.read(1)
+        at_first = time.perf_counter() - start
+        size = len(first) + len(resp.read())
+    return at_first, time.perf_counter() - start, size
+
+
+def first_audio(url: str, mode: str, fmt: str, token: str | None, timeout: float) -> dict:
+    """One request's (time to first audio byte, time to last byte) from the client's side."""
+    headers = {"Content-Type": "application/json", **({"Authorization": f"Bearer {token}"} if token else {})}
+    start = time.perf_counter()
+    if mode == "stream":
+        body = {"model": "tts-1", "voice": "alloy", "input": PARAGRAPH, "response_format": fmt}
+        req = urllib.request.Request(f"{url}/v1/audio/speech", json.dumps(body).encode(), headers, method="POST")
+        first, last, size = _first_and_last_byte(req, start, timeout)
+    else:
+        body = {"text": PARAGRAPH, "format": fmt if fmt != "pcm" else "wav"}
+        req = urllib.request.Request(f"{url}/api/tts/", json.dumps(body).encode(), headers, method="POST")
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            record = json.loads(resp.read())
+        first, last, size = _first_and_last_byte(urllib.request.Request(record["audio_url"], headers=headers),
+                                                 start, timeout)
+    return {"mode": mode, "first_audio_s": first, "last_byte_s": last, "bytes": size}
+
+
+def run_first_audio(url: str, n: int, fmt: str, token: str | None, timeout: float) -> list[dict]:
+    first_audio(url, "stream", fmt, token, timeout)  # warm both paths once
+    first_audio(url, "whole", fmt, token, timeout)
+    runs = {"stream": [], "whole": []}
+    for _ in range(n):  # interleaved, so that both see the same machine
+        for mode in runs:
+            runs[mode].append(first_audio(url, mode, fmt, token, timeout))
+    out = []
+    for mode, results in runs.items():
+        firsts, lasts = [r["first_audio_s"] for r in results], [r["last_byte_s"] for r in results]
+        out.append({"mode": mode, "format": fmt, "requests": n, "text_chars": len(PARAGRAPH),
+                    "first_audio_p50_s": percentile(firsts, 50), "first_audio_p90_s": percentile(firsts, 90),
+                    "last_byte_p50_s": percentile(lasts, 50), "last_byte_p90_s": percentile(lasts, 90)})
+    return out
+
+
 def percentile(values: list[float], q: float) -> float:
     values = sorted(values)
     if not values:
@@ -122,6 +173,9 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--async", dest="asynchronous", action="store_true",
                         help="POST with async: true and poll each job to done")
     parser.add_argument("--chars", type=int, help="texts of about this many characters")
+    parser.add_argument("--first-audio", action="store_true",
+                        help="time to the first audio byte, streamed (/v1/audio/speech) against whole (/api/tts/)")
+    parser.add_argument("--format", default="mp3", help="--first-audio: the audio format (default mp3)")
     args = parser.parse_args(argv)
 
     url = args.url.rstrip("/")
@@ -129,6 +183,19 @@ def main(argv: list[str] | None = None) -> list[dict]:
         backend = _get_json(f"{url}/api/health/ready/", {}, 10).get("backend", "?")
     except (urllib.error.URLError, OSError, ValueError):
         backend = "?"
+    if args.first_audio:
+        levels = run_first_audio(url, args.requests, args.format, args.token, args.timeout)
+        for lv in levels:
+            lv["backend"] = backend
+        print(f"backend: {backend}; time to first audio byte, {levels[0]['text_chars']}-character paragraph, "
+              f"{args.format}, {args.requests} requests each")
+        print(f"{'mode':>6} {'first p50':>10} {'first p90':>10} {'last p50':>9} {'last p90':>9}")
+        for lv in levels:
+            print(f"{lv['mode']:>6} {lv['first_audio_p50_s']:>9.3f}s {lv['first_audio_p90_s']:>9.3f}s "
+                  f"{lv['last_byte_p50_s']:>8.3f}s {lv['last_byte_p90_s']:>8.3f}s")
+        if args.json:
+            args.json.write_text(json.dumps(levels, indent=2))
+        return levels
     texts = [long_text(args.chars)] if args.chars else TEXTS
     levels = [run_level(url, args.requests, c, args.token, args.timeout, args.asynchronous, texts)
               for c in args.concurrency]

@@ -169,3 +169,19 @@ def test_an_open_webui_shaped_request(stack):
 
 def test_models_are_listed_through_the_sdk(client):
     assert {"tts-1", "tts-1-hd", "tacotron2"} <= {m.id for m in client.models.list()}
+
+
+def test_the_http_benchmark_measures_first_audio_streamed_and_whole(stack, capsys):
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    stream, whole = bench.main(["--url", stack.url, "--first-audio", "--requests", "2", "--format", "mp3"])
+    assert (stream["mode"], whole["mode"]) == ("stream", "whole")
+    # streamed audio starts before the whole file could; both end with all of it
+    assert stream["first_audio_p50_s"] < whole["first_audio_p50_s"]
+    assert 0 < stream["first_audio_p50_s"] <= stream["last_byte_p50_s"]
+    assert "first p50" in capsys.readouterr().out
