@@ -272,14 +272,29 @@ def interrupt_lost_jobs(*, whole_host: bool = False) -> int:
     return count
 
 
+def run_on_model_thread(pk, **options) -> str:
+    """run_job on the web process's model thread (API.engine.on_model_thread), its database connection handled
+    there as a request's would be (closed when old or broken)."""
+    from .engine import on_model_thread
+
+    def body() -> str:
+        close_old_connections()
+        try:
+            return run_job(pk, **options)
+        finally:
+            close_old_connections()
+
+    return on_model_thread(body)
+
+
 def run_inline(pk) -> None:
-    """The inline executor's job body: run to the end, waiting out the retries; the thread's database connection
-    is handled as a request's would be (closed when old or broken)."""
+    """The inline executor's job body: run to the end, waiting out the retries (on this thread: the model thread
+    only synthesizes)."""
     retries = 0
     while True:
         close_old_connections()
         try:
-            run_job(pk, runner=inline_runner(), retries=retries)
+            run_on_model_thread(pk, runner=inline_runner(), retries=retries)
             return
         except RetryLater as later:
             time.sleep(later.delay)

@@ -12,6 +12,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from . import backends, jobs, streams
+from . import engine
 from .engine import get_handler
 from .exceptions import JobError, JobFailed, QueueUnavailable
 from .models import TTSound
@@ -29,7 +30,8 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     handler = get_handler()
     database_ping()  # an outage fails now (503), not after the synthesis's CPU time
     started = timezone.now()
-    result = handler.synthesize(text, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder, speed=speed)
+    result = engine.on_model_thread(handler.synthesize, text, sigma=sigma, denoiser_strength=denoiser_strength,
+                                    vocoder=vocoder, speed=speed)
     sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE, audio_format=format,
                     speed=speed, requested_sample_rate=sample_rate, timestamps=timestamps,
                     backend=TTSound.Backend.INLINE, runner=jobs.inline_runner(), attempts=1, started_at=started,

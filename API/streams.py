@@ -76,8 +76,8 @@ class Listener:
 
 
 class LocalListener(Listener):
-    """Inline backend: the job runs on a thread of this process (not the async-job pool, so that a stream never
-    waits behind queued jobs; the request thread that reads it bounds how many run)."""
+    """Inline backend: the job runs on this process's model thread (API.engine.on_model_thread), handed there from
+    a thread of its own (not the async-job pool, so that a stream never waits behind that pool's retries)."""
 
     def __init__(self) -> None:
         self._events: queue.Queue[Event] = queue.Queue()
@@ -89,8 +89,8 @@ class LocalListener(Listener):
         from . import jobs
 
         try:
-            outcome = jobs.run_job(pk, runner=jobs.inline_runner(),
-                                   publish=lambda chunk, attempt: self._events.put(Event(chunk, attempt)))
+            outcome = jobs.run_on_model_thread(pk, runner=jobs.inline_runner(),
+                                               publish=lambda chunk, attempt: self._events.put(Event(chunk, attempt)))
             end = end_event(pk, outcome)
         except Exception as exc:  # the job itself records its failures; this is e.g. the database gone
             from .exceptions import classify
