@@ -6,7 +6,7 @@ fresh decoder per file: one shared decoder carries state from file to file) and 
 rate against the sentence normalised by our own text cleaner.
 
     .venv/bin/python scripts/evaluate_intelligibility.py [--sentences ../shared/eval/sentences.txt]
-        [--tacotron2 CKPT] [--waveglow CKPT] [--vocoder griffinlim|waveglow] [--no-teacher] [--out DIR]
+        [--tacotron2 CKPT] [--waveglow CKPT] [--vocoder griffinlim|waveglow] [--speed 1.5] [--no-teacher] [--out DIR]
 """
 from __future__ import annotations
 
@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0,
                         help="fixes the prenet dropout draws and the vocoder noise: same seed, same audio")
     parser.add_argument("--alignment", type=pathlib.Path, help="save the first sentence's alignment as PNG")
+    parser.add_argument("--speed", type=float, default=1.0, help="speaking speed, 0.25-4 (the service's speed)")
     args = parser.parse_args(argv)
 
     sentences = [s.strip() for s in args.sentences.read_text(encoding="utf-8").splitlines() if s.strip()]
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     refs, ours_hyps, teacher_hyps = [], [], []
     for i, sentence in enumerate(sentences):
         ref = normalise(sentence)
-        result = handler.synthesize(sentence, vocoder=args.vocoder)
+        result = handler.synthesize(sentence, vocoder=args.vocoder, speed=args.speed)
         hyp = " ".join(recognise(to_16k(result.audio, result.sample_rate)).lower().split())
         row = {"sentence": sentence, "reference": ref, "ours": hyp, "ours_wer": jiwer.wer(ref, hyp or "<empty>"),
                "truncated": result.truncated, "seconds": round(result.duration, 2),
@@ -133,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     overall = jiwer.wer(refs, ours_hyps)
     overall_teacher = jiwer.wer(refs, teacher_hyps) if teacher else None
     header = f"{'#':>2}  {'ours':>5}  {'teacher':>7}  {'trunc':>5}  {'sec':>5}  sentence"
-    print(f"voice: {handler.voice}   vocoder: {handler.default_vocoder if not args.vocoder else args.vocoder}")
+    print(f"voice: {handler.voice}   vocoder: {handler.default_vocoder if not args.vocoder else args.vocoder}"
+          f"   speed: {args.speed}   seed: {args.seed}")
     print(header)
     print("-" * len(header))
     for i, r in enumerate(rows):
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"overall WER  ours: {overall:.3f}" + (f"   teacher: {overall_teacher:.3f}" if teacher else "")
           + f"   truncated: {sum(r['truncated'] for r in rows)}/{len(rows)}")
     if args.json:
-        args.json.write_text(json.dumps({"overall_wer": overall, "teacher_wer": overall_teacher, "rows": rows},
+        args.json.write_text(json.dumps({"overall_wer": overall, "teacher_wer": overall_teacher, "speed": args.speed,
+                                         "seed": args.seed, "rows": rows},
                                         indent=2))
     return 0
 

@@ -47,3 +47,15 @@ def test_same_seed_same_audio_other_seed_other_audio(setup, capsys):
 
 def test_normalise_matches_the_text_cleaner():
     assert ev.normalise("Dr. Smith's 2 cats -- well-fed!") == "doctor smith's two cats well fed"
+
+
+def test_speed_is_evaluated_as_the_service_speaks_it(setup):
+    folder, ckpt, sentences = setup
+    ev.main(["--sentences", str(sentences), "--tacotron2", str(ckpt), "--no-teacher", "--seed", "0",
+             "--json", str(folder / "normal.json")])
+    ev.main(["--sentences", str(sentences), "--tacotron2", str(ckpt), "--no-teacher", "--seed", "0",
+             "--speed", "2", "--json", str(folder / "fast.json")])
+    normal, fast = (json.loads((folder / f"{n}.json").read_text()) for n in ("normal", "fast"))
+    assert fast["speed"] == 2.0
+    for slow_row, fast_row in zip(normal["rows"], fast["rows"]):
+        assert fast_row["seconds"] == pytest.approx(slow_row["seconds"] / 2, abs=0.02)
