@@ -33,10 +33,10 @@ def _inline_executor() -> ThreadPoolExecutor:
         return _executor
 
 
-def submit(sound: TTSound, *, stream: bool = False) -> None:
+def submit(sound: TTSound, *, stream: bool = False, keep: bool = True) -> None:
     """Start the job of a committed, queued record. Raises QueueUnavailable when the broker cannot take it.
-    ``stream`` (celery): the worker publishes the audio as it is made (API.streams); inline streams run on their
-    own thread (API.streams.LocalListener), not here."""
+    ``stream`` (celery): the worker publishes the audio as it is made (API.streams), and with ``keep=False`` stores
+    none of it; inline streams run on their own thread (API.streams.LocalListener), not here."""
     from . import jobs
 
     if sound.backend == TTSound.Backend.INLINE:
@@ -48,7 +48,8 @@ def submit(sound: TTSound, *, stream: bool = False) -> None:
 
     try:
         # The record's uuid is the task's id: a retry or a re-queue is the same task, and logs say which record.
-        synthesize.apply_async(args=[str(sound.pk)], kwargs={"stream": True} if stream else {},
+        options = {"stream": True, "keep": keep} if stream else {}
+        synthesize.apply_async(args=[str(sound.pk)], kwargs=options,
                                task_id=str(sound.pk), retry=True)
     except BrokerError as exc:
         raise QueueUnavailable(exc) from exc

@@ -25,8 +25,9 @@ def tts_settings_check(app_configs, **kwargs):
         problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",
                               hint=f"choose one of {', '.join(PRECISIONS)}", id="tts.E005"))
     if settings.TTS["BACKEND"] == "celery" and not settings.TTS["STREAM_URL"]:
-        problems.append(Error("TTS_STREAM_URL: streaming audio from Celery workers needs a Redis URL",
-                              hint="set TTS_STREAM_URL=redis://... (the broker is not Redis)", id="tts.E006"))
+        problems.append(Warning("TTS_STREAM_URL: streaming audio from Celery workers needs a Redis URL; "
+                                "/v1/audio/speech answers 503 queue_unavailable until one is set",
+                                hint="set TTS_STREAM_URL=redis://... (the broker is not Redis)", id="tts.W006"))
     from .v1 import voices
 
     known = {v.id for v in voices.voices()}

@@ -17,11 +17,14 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from django.conf import settings
 
 from tts_core import HandlerConfig, ModelNotReadyError, TacotronHandler
+
+from .exceptions import ModelBusy
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ _model_thread_lock = threading.Lock()
 _model_thread: ThreadPoolExecutor | None = None
 _model_thread_pid = 0
 _model_thread_ident: int | None = None
+_process_role: str | None = None  # what process_started was told; before it, settings.TTS["PROCESS_ROLE"]
 
 
 def _model_executor() -> ThreadPoolExecutor:
@@ -54,17 +58,26 @@ def _remember_model_thread() -> None:
     _model_thread_ident = threading.get_ident()
 
 
-def on_model_thread(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+def on_model_thread(fn: Callable[..., T], *args: Any, start_within: float | None = None, **kwargs: Any) -> T:
     """Run ``fn`` on the thread that owns this process's models, and wait for it.
 
     A web process loads and runs its models on one thread of its own: PyTorch's CPU kernels run about half as
     fast when called from threads other than the one that first ran them (measured: 0.45 s against 0.93 s for
     the same paragraph, OpenMP thread teams per calling thread), and one owner thread also runs one synthesis at
     a time, as the cores allow. A Celery worker process runs its task on the thread that loaded the models: there,
-    and on the owner thread itself, ``fn`` runs at once."""
-    if settings.TTS["PROCESS_ROLE"] == "worker" or threading.get_ident() == _model_thread_ident:
+    and on the owner thread itself, ``fn`` runs at once.
+
+    ``start_within``: seconds ``fn`` may wait for the thread (behind other syntheses); not started by then, it is
+    not run at all and ModelBusy is raised (a started one is waited for)."""
+    if (_process_role or settings.TTS["PROCESS_ROLE"]) == "worker" or threading.get_ident() == _model_thread_ident:
         return fn(*args, **kwargs)
-    return _model_executor().submit(fn, *args, **kwargs).result()
+    future = _model_executor().submit(fn, *args, **kwargs)
+    try:
+        return future.result(timeout=start_within)
+    except FutureTimeout:
+        if future.cancel():
+            raise ModelBusy() from None
+        return future.result()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,6 +104,8 @@ def process_started(role: str = "web") -> None:
     """Per-process set-up, once after the fork: torch's thread count, and for a process that synthesizes, the models
     (workers always, web processes when TTS_LOAD_AT_STARTUP) and, inline, the sweep of jobs that died with an earlier
     process. A load failure is logged, not raised: the process still answers health checks, and readiness says why."""
+    global _process_role
+    _process_role = role
     threads = settings.TTS["TORCH_THREADS"]
     if threads:
         import torch

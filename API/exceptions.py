@@ -50,6 +50,10 @@ class JobTimeout(Exception):
     """A job ran past TTS_JOB_TIME_LIMIT."""
 
 
+class ModelBusy(Exception):
+    """The process's model thread did not get to a synchronous request within TTS_SYNC_TIMEOUT (it was not run)."""
+
+
 # ------------------------------------------------------------------ the failures of a synthesis, for every caller
 # One vocabulary for a request's error response and a job's stored error: code, public message, HTTP status.
 @dataclasses.dataclass(frozen=True)
@@ -67,11 +71,11 @@ class JobError:
 
 ERROR_HTTP_STATUS = {"invalid_text": 400, "invalid_option": 400, "not_ready": 503, "storage_full": 507,
                      "storage_unavailable": 503, "database_unavailable": 503, "queue_unavailable": 503,
-                     "out_of_memory": 503, "interrupted": 503, "timeout": 504, "cancelled": 409,
+                     "out_of_memory": 503, "interrupted": 503, "busy": 503, "timeout": 504, "cancelled": 409,
                      "internal_error": 500}
 RETRY_AFTER = {"database_unavailable": "5", "queue_unavailable": "5"}  # seconds; other 503s: 30
 SERVICE_FAILURES = (TextError, SynthesisOptionError, ModelNotReadyError, CheckpointError, StorageError,
-                    OperationalError, InterfaceError, QueueUnavailable)
+                    OperationalError, InterfaceError, QueueUnavailable, ModelBusy)
 
 
 def classify(exc: BaseException) -> JobError:
@@ -90,6 +94,8 @@ def classify(exc: BaseException) -> JobError:
         return JobError("database_unavailable", "the database is unavailable", transient=True)
     if isinstance(exc, QueueUnavailable):
         return JobError("queue_unavailable", "the job queue is unavailable", transient=True)
+    if isinstance(exc, ModelBusy):
+        return JobError("busy", "the server is busy with other syntheses; try again", transient=True)
     if isinstance(exc, (JobTimeout, SoftTimeLimitExceeded)):
         return JobError("timeout", f"the synthesis took longer than {settings.TTS['JOB_TIME_LIMIT']} s")
     if type(exc).__name__ == "OutOfMemoryError":  # torch.cuda.OutOfMemoryError, without importing torch here

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import InterfaceError, OperationalError, close_old_connections, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
 from tts_core import SynthesisResult
@@ -40,8 +40,9 @@ INTERRUPTED = JobError("interrupted", "the server stopped while this job was pen
                                       "again")
 
 
-# publish(chunk, attempt): a sentence's audio for a streaming request's listener (see API.streams)
-Publish = Callable[[AudioChunk, int], None]
+# publish(chunk, attempt): a sentence's audio for a streaming request's listener (see API.streams); a chunk of None
+# says that all the audio has been sent (a job not to be kept then ends without storing anything)
+Publish = Callable[[AudioChunk | None, int], None]
 
 
 class RetryLater(Exception):
@@ -132,9 +133,10 @@ def _delete_earlier_attempts_files(sound: TTSound) -> None:
     sound.attempts = attempts
 
 
-def _synthesize(sound: TTSound, publish: Publish | None = None) -> bool:
+def _synthesize(sound: TTSound, publish: Publish | None = None, keep: bool = True) -> bool:
     """Synthesize and store a claimed job; False when it was cancelled or taken over meanwhile. ``publish`` hears
-    each sentence's audio as it is made (a streaming request's listener)."""
+    each sentence's audio as it is made (a streaming request's listener). ``keep=False`` (a stream not to be
+    recorded): once its audio is sent, the record is deleted and nothing is stored."""
     from .engine import get_handler
 
     handler = get_handler()
@@ -156,6 +158,10 @@ def _synthesize(sound: TTSound, publish: Publish | None = None) -> bool:
         result = stream.result()
     except JobGone:
         return False
+    if not keep:
+        publish(None, attempt)
+        TTSound.objects.filter(pk=sound.pk).delete()
+        return False
 
     def commit(name: str) -> bool:
         return bool(_current(sound.pk, attempt).update(
@@ -164,11 +170,11 @@ def _synthesize(sound: TTSound, publish: Publish | None = None) -> bool:
     return store_audio(sound, result, commit)
 
 
-def run_job(pk, *, runner: str, retries: int = 0, publish: Publish | None = None) -> str:
+def run_job(pk, *, runner: str, retries: int = 0, publish: Publish | None = None, keep: bool = True) -> str:
     """Run the job ``pk`` to its end; returns its outcome: done, failed, or skipped (nothing to run, cancelled, or
     taken over). A transient failure with retries left puts it back to queued and raises RetryLater: the caller
     runs it again after the delay (Celery: a retry message; inline: the executor thread waits). A streaming job
-    (``publish``) is not retried: its listener could not take the audio again."""
+    (``publish``) is not retried: its listener could not take the audio again; ``keep=False``: see _synthesize."""
     sound = claim(pk, runner=runner)
     if sound is None:
         return "skipped"
@@ -176,7 +182,7 @@ def run_job(pk, *, runner: str, retries: int = 0, publish: Publish | None = None
     if publish is not None:
         retries = settings.TTS["JOB_MAX_RETRIES"]
     try:
-        done = _synthesize(sound, publish)
+        done = _synthesize(sound, publish, keep=keep or publish is None)
     except Exception as exc:
         error = classify(exc)
         log.log(logging.WARNING if error.transient or error.code.startswith("invalid") else logging.ERROR,
@@ -273,8 +279,8 @@ def interrupt_lost_jobs(*, whole_host: bool = False) -> int:
 
 
 def run_on_model_thread(pk, **options) -> str:
-    """run_job on the web process's model thread (API.engine.on_model_thread), its database connection handled
-    there as a request's would be (closed when old or broken)."""
+    """run_job on the web process's model thread (API.engine.on_model_thread), with a database connection of its
+    own for the job."""
     from .engine import on_model_thread
 
     def body() -> str:
@@ -282,7 +288,7 @@ def run_on_model_thread(pk, **options) -> str:
         try:
             return run_job(pk, **options)
         finally:
-            close_old_connections()
+            connection.close()  # a job is seconds long: no connection is held on the model thread between jobs
 
     return on_model_thread(body)
 

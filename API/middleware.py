@@ -46,7 +46,7 @@ class LocalProbeMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """413 for /api/ requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it
+    """413 for /api/ and /v1/ requests whose declared body exceeds DATA_UPLOAD_MAX_MEMORY_SIZE, before anything reads it
     (DRF's parsers read the stream directly and would not enforce Django's limit)."""
 
     def __init__(self, get_response):
@@ -54,12 +54,16 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        if limit is not None and request.path.startswith("/api/"):
+        if limit is not None and request.path.startswith(("/api/", "/v1/")):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)
             except ValueError:
                 length = 0
             if length > limit:
-                return JsonResponse(error_body(413, "too_large",
-                                               f"request body too large (limit {limit} bytes)"), status=413)
+                message = f"request body too large (limit {limit} bytes)"
+                if request.path.startswith("/v1/"):
+                    from .v1.errors import openai_error
+
+                    return JsonResponse(openai_error(413, "too_large", message), status=413)
+                return JsonResponse(error_body(413, "too_large", message), status=413)
         return self.get_response(request)

@@ -30,8 +30,9 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     handler = get_handler()
     database_ping()  # an outage fails now (503), not after the synthesis's CPU time
     started = timezone.now()
+    # Behind other syntheses on the model thread for longer than a client would wait: not synthesized (503 busy).
     result = engine.on_model_thread(handler.synthesize, text, sigma=sigma, denoiser_strength=denoiser_strength,
-                                    vocoder=vocoder, speed=speed)
+                                    vocoder=vocoder, speed=speed, start_within=settings.TTS["SYNC_TIMEOUT"])
     sound = TTSound(text_content=text, owner=_owner(owner), status=TTSound.Status.DONE, audio_format=format,
                     speed=speed, requested_sample_rate=sample_rate, timestamps=timestamps,
                     backend=TTSound.Backend.INLINE, runner=jobs.inline_runner(), attempts=1, started_at=started,
@@ -114,7 +115,7 @@ def tts_stream(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     ready, queue down, timeout) is raised here as for a synchronous request. ``keep=False``: the record and its
     file are deleted once the stream ends. A listener that goes away before the end cancels the job."""
     stored = format if format in TTSound.AudioFormat.values else TTSound.AudioFormat.WAV
-    listener = streams.listener()
+    listener = streams.listener(keep)
     sound = _queue(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
                    format=stored, speed=speed, sample_rate=sample_rate, timestamps=False, listener=listener)
     log.info("tts stream %s queued (%s, %d characters)", sound.pk, sound.backend, len(text))

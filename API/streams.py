@@ -38,12 +38,14 @@ CANCELLED = JobError("cancelled", "the job was deleted before it finished")
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """A chunk of audio (``chunk``) or the job's end (``error`` None: done)."""
+    """A chunk of audio (``chunk``), or the end: of the audio (``audio_end``: a job not to be kept says so before it
+    deletes its record) or of the job (``ended``; ``error`` None: done)."""
 
     chunk: AudioChunk | None = None
     attempt: int = 0
     ended: bool = False
     error: JobError | None = None
+    audio_end: bool = False
 
 
 def end_event(pk, outcome: str) -> Event | None:
@@ -56,9 +58,7 @@ def end_event(pk, outcome: str) -> Event | None:
         return Event(ended=True)
     if row["status"] == TTSound.Status.FAILED:
         return Event(ended=True, error=JobError(row["error_code"] or "internal_error", row["error"]))
-    if outcome == "failed":  # the failure could not be recorded (database down)
-        return Event(ended=True, error=JobError("database_unavailable", "the database is unavailable"))
-    return None
+    return None  # still queued or running: another attempt owns it now
 
 
 class Listener:
@@ -79,22 +79,27 @@ class LocalListener(Listener):
     """Inline backend: the job runs on this process's model thread (API.engine.on_model_thread), handed there from
     a thread of its own (not the async-job pool, so that a stream never waits behind that pool's retries)."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
         self._events: queue.Queue[Event] = queue.Queue()
+        self._keep = keep
 
     def start(self, sound: TTSound) -> None:
         threading.Thread(target=self._run, args=(sound.pk,), name=f"tts-stream-{sound.pk}", daemon=True).start()
 
+    def _publish(self, chunk: AudioChunk | None, attempt: int) -> None:
+        self._events.put(Event(chunk, attempt) if chunk is not None else Event(attempt=attempt, audio_end=True))
+
     def _run(self, pk) -> None:
         from . import jobs
+        from .exceptions import classify
 
         try:
-            outcome = jobs.run_on_model_thread(pk, runner=jobs.inline_runner(),
-                                               publish=lambda chunk, attempt: self._events.put(Event(chunk, attempt)))
+            outcome = jobs.run_on_model_thread(pk, runner=jobs.inline_runner(), publish=self._publish,
+                                               keep=self._keep)
             end = end_event(pk, outcome)
+        except jobs.RetryLater as later:  # its failure could not be recorded (the database is down)
+            end = Event(ended=True, error=later.error)
         except Exception as exc:  # the job itself records its failures; this is e.g. the database gone
-            from .exceptions import classify
-
             log.exception("stream job %s could not run", pk)
             end = Event(ended=True, error=classify(exc))
         finally:
@@ -120,8 +125,14 @@ def _redis():
     global _pool
     with _pool_lock:
         if _pool is None:
-            _pool = redis.ConnectionPool.from_url(settings.TTS["STREAM_URL"], socket_connect_timeout=3)
+            # a socket timeout (longer than any blocking read, see READ_SLICE_S): a Redis that stops answering is
+            # an error, never a request thread blocked for good
+            _pool = redis.ConnectionPool.from_url(settings.TTS["STREAM_URL"], socket_connect_timeout=3,
+                                                  socket_timeout=READ_SLICE_S + 5, health_check_interval=30)
     return redis.Redis(connection_pool=_pool)
+
+
+READ_SLICE_S = 5.0  # the longest one blocking read of a stream waits
 
 
 def stream_key(pk) -> str:
@@ -141,7 +152,10 @@ class RedisPublisher:
         pipe.expire(self.key, settings.TTS["STREAM_TTL"])
         pipe.execute()
 
-    def __call__(self, chunk: AudioChunk, attempt: int) -> None:
+    def __call__(self, chunk: AudioChunk | None, attempt: int) -> None:
+        if chunk is None:
+            self._add({"kind": "audio_end", "attempt": attempt})
+            return
         self._add({"kind": "chunk", "index": chunk.index, "total": chunk.total, "attempt": attempt,
                    "rate": chunk.sample_rate, "truncated": int(chunk.truncated), "frames": chunk.mel_frames,
                    "words": json.dumps([w.as_dict() for w in chunk.words]),
@@ -157,9 +171,10 @@ class RedisPublisher:
 class RedisListener(Listener):
     """Celery backend: the job goes to the queue marked as streaming; its audio is read back from Redis."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: bool = True) -> None:
         self._redis, self._key, self._last = None, None, "0-0"
         self._buffer: list[Event] = []
+        self._keep = keep
 
     def start(self, sound: TTSound) -> None:
         from . import backends
@@ -170,12 +185,13 @@ class RedisListener(Listener):
             self._redis.delete(self._key)  # a re-used uuid never hears an older stream
         except Exception as exc:  # redis.RedisError, OSError: streaming cannot work, nothing is queued
             raise QueueUnavailable(exc) from exc
-        backends.submit(sound, stream=True)
+        backends.submit(sound, stream=True, keep=self._keep)
 
     def next(self, timeout: float) -> Event | None:
         if not self._buffer:
             try:
-                answer = self._redis.xread({self._key: self._last}, count=16, block=max(1, int(timeout * 1000)))
+                answer = self._redis.xread({self._key: self._last}, count=16,
+                                           block=max(1, int(min(timeout, READ_SLICE_S) * 1000)))
             except Exception as exc:
                 log.warning("stream %s: Redis unavailable (%s)", self._key, exc)
                 return Event(ended=True, error=JobError("queue_unavailable", "the job queue is unavailable"))
@@ -195,6 +211,8 @@ class RedisListener(Listener):
 
 def _decode(fields: dict) -> Event:
     f = {k.decode(): v for k, v in fields.items()}
+    if f["kind"] == b"audio_end":
+        return Event(attempt=int(f["attempt"]), audio_end=True)
     if f["kind"] == b"end":
         if "code" in f:
             return Event(ended=True, error=JobError(f["code"].decode(), f["message"].decode()))
@@ -206,8 +224,14 @@ def _decode(fields: dict) -> Event:
     return Event(chunk, int(f["attempt"]))
 
 
-def listener() -> Listener:
-    return LocalListener() if settings.TTS["BACKEND"] == TTSound.Backend.INLINE else RedisListener()
+def listener(keep: bool = True) -> Listener:
+    """The listener for this process's backend; ``keep=False``: the job deletes its record once the audio is sent
+    and stores nothing."""
+    if settings.TTS["BACKEND"] == TTSound.Backend.INLINE:
+        return LocalListener(keep)
+    if not settings.TTS["STREAM_URL"]:
+        raise QueueUnavailable("streaming from Celery workers needs TTS_STREAM_URL (a Redis)")
+    return RedisListener(keep)
 
 
 # ------------------------------------------------------------------------------------------------ relay
@@ -232,9 +256,14 @@ class SpeechRelay:
         deadline = time.monotonic() + timeout
         while True:
             remaining = deadline - time.monotonic()
-            event = self._listener.next(max(remaining, 0.01)) if remaining > 0 else None
-            if event is None:
+            if remaining <= 0:
                 raise JobFailed(JobError("timeout", f"no audio came for {timeout:.0f} s"))
+            event = self._listener.next(remaining)
+            if event is None:
+                continue
+            if event.audio_end:
+                self._finished = True
+                return None
             if event.ended:
                 if event.error is not None:
                     raise JobFailed(event.error)

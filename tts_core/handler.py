@@ -293,7 +293,9 @@ class TacotronHandler:
                    speed: float, first_alone: bool, timings: dict[str, float],
                    progress: ProgressCallback | None) -> Iterator[tuple[torch.Tensor, bool, int, list[WordTiming]]]:
         """Per sentence, in the text's order: (waveform, truncated, mel frames, word timings from its start).
-        Sentences are vocoded in order whatever the decoding plan, so a seed gives the same audio either way."""
+        Sentences are vocoded in the text's order whatever the plan, so the vocoder noise of a seed is the same; the
+        decoder's dropout draws follow the batches, so a seed gives the same audio for the same plan (a stream and a
+        whole synthesis of one seeded text may differ)."""
         decoder_noise, vocoder_noise = self._generator(seed), self._generator(seed)
         hop, sr = self.audio_config.hop_length, self.audio_config.sampling_rate
         decoded: dict[int, tuple[torch.Tensor, bool, torch.Tensor]] = {}

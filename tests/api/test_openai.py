@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import threading
 
 import av
 import pytest
@@ -140,15 +141,41 @@ def test_recording_can_be_turned_off(client, set_tts, media_files):
     assert not TTSound.objects.exists() and not media_files()
 
 
-def test_a_listener_that_leaves_cancels_the_job(client, media_files):
+def test_a_listener_that_leaves_cancels_the_job(client, media_files, monkeypatch):
+    from tts_core import TacotronHandler
+
+    vocoded, original = [], TacotronHandler._vocode
+
+    def counting(self, *args, **kwargs):  # the real vocoder, counted
+        vocoded.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TacotronHandler, "_vocode", counting)
     r = speak(client, input="One sentence here. " * 12)
     next(iter(r.streaming_content))  # the first sentence, then the client hangs up
     r.close()
     assert not TTSound.objects.exists()
-    import time
+    for thread in threading.enumerate():  # the job notices at its next sentence and ends
+        if thread.name.startswith("tts-stream-"):
+            thread.join(30)
+    assert len(vocoded) < 12 and not media_files()
 
-    time.sleep(1.0)  # the job's thread notices at its next sentence and keeps no file
-    assert not media_files()
+
+def test_a_synchronous_request_the_busy_model_thread_cannot_start_in_time_is_503_busy_and_never_runs(
+        client, set_tts):
+    from API import engine
+
+    set_tts(SYNC_TIMEOUT=0.2)
+    engine.get_handler()
+    release = threading.Event()
+    engine._model_executor().submit(release.wait, 10)  # a long synthesis holds the model thread
+    try:
+        r = client.post("/api/tts/", {"text": "Waiting in line."}, format="json")
+    finally:
+        release.set()
+    assert r.status_code == 503 and r.json()["error"]["code"] == "busy" and r["Retry-After"]
+    assert not TTSound.objects.exists()
+    assert client.post("/api/tts/", {"text": "Now it is free."}, format="json").status_code == 201
 
 
 def test_models_and_voices_are_listed(client):
