@@ -6,6 +6,8 @@ Only Gunicorn's own options are read here; what the TTS service does in a worker
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 
 
 def _int(name: str, default: int) -> int:
@@ -39,6 +41,25 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # client (as seen by the proxy), request, status, bytes, request time in seconds
 access_log_format = '%({x-forwarded-for}i)s "%(r)s" %(s)s %(b)s %(L)ss'
 pidfile = os.environ.get("GUNICORN_PIDFILE") or None
+
+
+# Prometheus multiprocess mode: every worker writes its metrics under this folder, and a scrape of any worker adds
+# them up (API/metrics.py). Set here, in the master, so every worker inherits it; a fresh folder per master.
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"tts-metrics-{os.getpid()}"))
+
+
+def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
+    """Start with an empty metrics folder (what an earlier master left would be counted again)."""
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker):  # noqa: ARG001 - gunicorn hook signature
+    """A worker that exited (recycled, killed) no longer counts in the live gauges."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def post_worker_init(worker):  # noqa: ARG001 - gunicorn hook signature

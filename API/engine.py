@@ -155,6 +155,9 @@ def _load() -> TacotronHandler:
                       type(exc).__name__, exc, exc_info=not isinstance(exc, ModelNotReadyError))
             raise ModelNotReadyError(PUBLIC_LOAD_FAILURE) from exc
         _handler, _failure = handler, None
+    from . import metrics
+
+    metrics.model_loaded(handler)
     return _handler
 
 

@@ -163,6 +163,10 @@ def _synthesize(sound: TTSound, publish: Publish | None = None, keep: bool = Tru
         TTSound.objects.filter(pk=sound.pk).delete()
         return False
 
+    from . import metrics
+
+    metrics.record_synthesis(backend=sound.backend, characters=len(sound.text_content), result=result)
+
     def commit(name: str) -> bool:
         return bool(_current(sound.pk, attempt).update(
             status=Status.DONE, audio_join=name, finished_at=timezone.now(), **result_fields(result, sound)))
@@ -178,7 +182,15 @@ def run_job(pk, *, runner: str, retries: int = 0, publish: Publish | None = None
     sound = claim(pk, runner=runner)
     if sound is None:
         return "skipped"
-    attempt = sound.attempts
+    from .metrics import JOBS_FINISHED
+
+    outcome = _run_claimed(sound, runner, retries, publish, keep)
+    JOBS_FINISHED.labels(sound.backend, outcome).inc()
+    return outcome
+
+
+def _run_claimed(sound: TTSound, runner: str, retries: int, publish: Publish | None, keep: bool) -> str:
+    pk, attempt = sound.pk, sound.attempts
     if publish is not None:
         retries = settings.TTS["JOB_MAX_RETRIES"]
     try:

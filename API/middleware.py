@@ -67,3 +67,24 @@ class BodySizeLimitMiddleware:
                     return JsonResponse(openai_error(413, "too_large", message), status=413)
                 return JsonResponse(error_body(413, "too_large", message), status=413)
         return self.get_response(request)
+
+
+class MetricsMiddleware:
+    """Counts every answer by endpoint (the URL pattern's name, so uuids do not make new series), method and
+    status (API.metrics)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        from . import metrics
+
+        match = getattr(request, "resolver_match", None)
+        endpoint = (match.url_name or match.route) if match is not None else "unmatched"
+        metrics.REQUESTS.labels(endpoint, request.method if request.method in _METHODS else "other",
+                                str(response.status_code)).inc()
+        return response
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}

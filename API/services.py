@@ -3,6 +3,7 @@ Deleting a queued or running job cancels it: its job finds the record gone and s
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -11,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from . import backends, jobs, streams
+from . import backends, jobs, metrics, streams
 from . import engine
 from .engine import get_handler
 from .exceptions import JobError, JobFailed, QueueUnavailable
@@ -46,6 +47,7 @@ def tts_create(*, text: str, owner=None, sigma: float | None = None, denoiser_st
         return True
 
     jobs.store_audio(sound, result, commit)
+    metrics.record_synthesis(backend=TTSound.Backend.INLINE, characters=len(text), result=result)
     log.info("tts created %s: %.2fs audio in %.2fs (%s)", sound.uuid, result.duration, result.timings["total"],
              result.vocoder)
     return sound
@@ -120,11 +122,13 @@ def tts_stream(*, text: str, owner=None, sigma: float | None = None, denoiser_st
                    format=stored, speed=speed, sample_rate=sample_rate, timestamps=False, listener=listener)
     log.info("tts stream %s queued (%s, %d characters)", sound.pk, sound.backend, len(text))
     relay = streams.SpeechRelay(sound, listener, on_end=lambda finished: _stream_ended(sound.pk, finished, keep))
+    started = time.monotonic()
     try:
         relay.prefetch(settings.TTS["SYNC_TIMEOUT"])
     except JobFailed:
         relay.close()
         raise
+    metrics.FIRST_AUDIO_SECONDS.labels(sound.backend).observe(time.monotonic() - started)
     return relay
 
 

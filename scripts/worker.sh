@@ -6,6 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TTS_PROCESS_ROLE=worker  # this process loads the models: the start-up checks check their files
+# Prometheus multiprocess mode (API/metrics.py): the pool processes write here, the main process serves them on
+# TTS_METRICS_PORT (compose: 9100; unset or 0: not served). A fresh folder per worker start.
+if [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then
+    PROMETHEUS_MULTIPROC_DIR="$(mktemp -d "${TMPDIR:-/tmp}/tts-worker-metrics.XXXXXX")"
+    export PROMETHEUS_MULTIPROC_DIR
+fi
 if [ -z "${PYTHON:-}" ]; then
     if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
 fi

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
-from celery.signals import worker_process_init
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tacotron_tts.settings")
 
@@ -22,3 +22,27 @@ def _load_models(**kwargs) -> None:
     from API import engine
 
     engine.process_started(role="worker")
+
+
+@worker_init.connect
+def _serve_metrics(**kwargs) -> None:
+    """In the worker's main process: its pool processes' metrics (multiprocess mode, the folder worker.sh makes) on
+    TTS_METRICS_PORT, for Prometheus to scrape (in compose: worker:9100/metrics)."""
+    port = int(os.environ.get("TTS_METRICS_PORT") or 0)
+    if port:
+        from prometheus_client import start_http_server
+
+        from API import metrics
+
+        try:
+            start_http_server(port, registry=metrics.registry())
+        except OSError as exc:  # the worker still works; only its metrics are missing
+            metrics.log.error("metrics: cannot serve on port %d: %s", port, exc)
+
+
+@worker_process_shutdown.connect
+def _process_gone(pid=None, **kwargs) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid or os.getpid())

@@ -386,3 +386,27 @@ def test_a_stream_whose_job_fails_before_any_audio_is_an_openai_error(stack, wor
         client.audio.speech.create(model="tts-1", voice="alloy", input="Nobody can say this.")
     assert caught.value.status_code == 503 and caught.value.body["code"] == "not_ready"
     assert stack.rows() == [] and stack.media_files() == []
+
+
+def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(stack, workers):
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(url: str) -> dict[tuple, float]:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                    for f in text_string_to_metric_families(resp.read().decode()) for s in f.samples}
+
+    clear(stack)
+    port = free_port()
+    workers("metrics", TTS_METRICS_PORT=str(port))
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Counted by the worker."})
+    assert status == 201, body
+    worker = scrape(f"http://127.0.0.1:{port}/metrics")
+    assert sum(v for (n, _), v in worker.items() if n == "tts_synthesis_seconds_count") == 1
+    assert worker[("tts_jobs_finished_total", (("backend", "celery"), ("outcome", "done")))] == 1
+    web = scrape(f"http://127.0.0.1:{stack.api_port}/metrics")
+    assert web[("tts_jobs", (("status", "done"),))] == 1
+    assert web[("tts_queue_depth", (("queue", stack.env["TTS_QUEUE"]),))] == 0
+    assert not any(n == "tts_model_loaded" for n, _ in web)  # the web process holds no models

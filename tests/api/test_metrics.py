@@ -1,0 +1,52 @@
+"""/metrics: what Prometheus scrapes grows with the work done (in-process here; the stack test scrapes Gunicorn's
+workers in multiprocess mode and checks that nginx refuses it)."""
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def scrape(client) -> dict[tuple[str, tuple], float]:
+    r = client.get("/metrics")
+    assert r.status_code == 200 and r["Content-Type"].startswith("text/plain")
+    samples = {}
+    for family in text_string_to_metric_families(r.content.decode()):
+        for s in family.samples:
+            samples[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return samples
+
+
+def total(samples, name: str, **labels) -> float:
+    return sum(v for (n, lab), v in samples.items()
+               if n == name and all(dict(lab).get(k) == v2 for k, v2 in labels.items()))
+
+
+def test_two_syntheses_move_the_counters_and_histograms(client):
+    before = scrape(client)
+    for text in ("The first one.", "And the second one."):
+        assert client.post("/api/tts/", {"text": text}, format="json").status_code == 201
+    r = client.post("/v1/audio/speech", {"model": "tts-1", "voice": "alloy", "input": "A streamed third."},
+                    format="json")
+    b"".join(r.streaming_content)
+    after = scrape(client)
+    grew = {name: total(after, name) - total(before, name) for name in (
+        "tts_synthesis_seconds_count", "tts_audio_seconds_total", "tts_characters_total",
+        "tts_real_time_factor_count", "tts_time_to_first_audio_seconds_count", "tts_jobs_finished_total")}
+    assert grew["tts_synthesis_seconds_count"] == 3 and grew["tts_real_time_factor_count"] == 3
+    assert grew["tts_audio_seconds_total"] > 0
+    assert grew["tts_characters_total"] == len("The first one.") + len("And the second one.") + len("A streamed third.")
+    assert grew["tts_time_to_first_audio_seconds_count"] == 1 and grew["tts_jobs_finished_total"] == 1
+    assert total(after, "tts_http_requests_total", endpoint="tts-list", method="POST", status="201") - total(
+        before, "tts_http_requests_total", endpoint="tts-list", method="POST", status="201") == 2
+    assert total(after, "tts_model_loaded") == 1
+    assert total(after, "tts_jobs", status="done") == 3
+
+
+def test_a_refused_request_is_counted_with_its_status(client):
+    before = scrape(client)
+    client.post("/api/tts/", {"text": ""}, format="json")
+    after = scrape(client)
+    assert total(after, "tts_http_requests_total", endpoint="tts-list", status="400") - total(
+        before, "tts_http_requests_total", endpoint="tts-list", status="400") == 1
