@@ -180,6 +180,9 @@ TTS["OPENAI_VOICES"] = env.dict("TTS_OPENAI_VOICES", default={})
 # Record each /v1/audio/speech request like any other synthesis (a record with its file); false: kept only while
 # it streams.
 TTS["OPENAI_RECORD"] = env.bool("TTS_OPENAI_RECORD", default=True)
+# Keep a record and file of each Wyoming (Home Assistant) request; by default not: Home Assistant keeps its own
+# cache of what it speaks, and announcements would pile up.
+TTS["WYOMING_RECORD"] = env.bool("TTS_WYOMING_RECORD", default=False)
 
 # --------------------------------------------------------------------------------------------- jobs
 # Where synthesis runs: "inline" (in the web process; no broker) or "celery" (queued to worker processes, which alone

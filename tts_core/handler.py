@@ -31,6 +31,7 @@ from .text import (
     clean_text,
     cmudict,
     split_sentences,
+    terminate,
     text_to_sequence,
 )
 from .timing import WordTiming, label_words, word_spans, word_timings
@@ -216,6 +217,7 @@ class TacotronHandler:
         arpabet = bool(self.tacotron and self.tacotron.text_frontend == "arpabet")
         chunks = []
         for sentence in split_sentences(text):
+            sentence = terminate(sentence)  # a sentence without an end mark would not stop
             try:
                 chunks.append(Chunk(sentence, text_to_sequence(sentence, arpabet=arpabet, lexicon=self.lexicon)))
             except UnspeakableTextError:

@@ -33,11 +33,22 @@ def compose_config(tmp_path: pathlib.Path, gpu: bool) -> dict:
     return yaml.safe_load(out.stdout)
 
 
+def gpus_of(service):
+    return service.get("deploy", {}).get("resources", {}).get("reservations", {}).get("devices", [])
+
+
 @pytest.mark.parametrize("gpu", [True, False])
 def test_compose_file_is_valid_and_wired(tmp_path, gpu):
     cfg = compose_config(tmp_path, gpu)
     services = cfg["services"]
-    assert set(services) == {"api", "worker", "redis", "nginx", "db"}
+    assert set(services) == {"api", "worker", "redis", "nginx", "db", "wyoming"}
+    wyoming = services["wyoming"]
+    assert wyoming["entrypoint"][:3] == ["python", "manage.py", "wyoming_server"] and "tcp://0.0.0.0:10200" in \
+        wyoming["entrypoint"]
+    assert [p["target"] for p in wyoming["ports"]] == [10200] and not gpus_of(wyoming)
+    assert wyoming["environment"]["TTS_SYNTHESIS_BACKEND"] == "celery"  # synthesis on the workers
+    assert wyoming["depends_on"]["api"]["condition"] == "service_healthy"
+    assert services["worker"]["environment"]["TTS_METRICS_PORT"] == "9100"
     api, worker, nginx, db = services["api"], services["worker"], services["nginx"], services["db"]
     # the workers synthesize (the GPU image and a GPU on GPU hosts); api never loads models
     assert api["build"]["target"] == "cpu" and worker["image"] == ("tacotron-tts-api:gpu" if gpu else api["image"])

@@ -104,3 +104,20 @@ def test_word_timings_from_a_known_alignment():
     alignment[torch.arange(len(path)), torch.tensor(path)] = 1
     words = word_timings(alignment, spans, seconds_per_step=0.1, duration=0.8)
     assert [(w.word, w.start, w.end) for w in words] == [("ab", 0.0, 0.3), ("cd", 0.5, 0.8)]
+
+
+@pytest.mark.parametrize("text", ["turn on the lights", "okay", "the year 1999", '"quoted words"'])
+def test_a_sentence_without_an_end_mark_still_stops(voice, text):
+    """Home Assistant commands and streamed text come unpunctuated; the voice would run to its step limit."""
+    result = voice.synthesize(text)
+    assert not result.truncated and result.duration < 4.0
+
+
+@pytest.mark.parametrize("sentence, spoken", [
+    ("turn on the lights", "turn on the lights."), ("done.", "done."), ("wait,", "wait,"), ("why?", "why?"),
+    ('he said "go"', 'he said "go".'), ('he said "go."', 'he said "go."'), ("(aside)", "(aside)"),
+])
+def test_terminate_adds_a_full_stop_only_where_none_is(sentence, spoken):
+    from tts_core.text import terminate
+
+    assert terminate(sentence) == spoken

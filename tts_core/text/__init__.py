@@ -7,7 +7,7 @@ from .cleaners import english_cleaners
 from .symbols import ID_TO_SYMBOL, SYMBOL_TO_ID, SYMBOLS
 
 __all__ = ["SYMBOLS", "TextError", "UnspeakableTextError", "TextTooLongError", "clean_text", "text_to_sequence",
-           "sequence_to_text", "to_arpabet", "split_sentences", "check_speakable"]
+           "sequence_to_text", "to_arpabet", "split_sentences", "check_speakable", "terminate"]
 
 _CURLY = re.compile(r"(.*?)\{(.+?)\}(.*)", re.S)
 _LETTER = re.compile(r"[a-z]")
@@ -142,6 +142,15 @@ def split_sentences(text: str, max_chars: int = 250) -> list[str]:
         if sentence:
             pieces.append(sentence)
     return pieces
+
+
+_TERMINATED = re.compile(r"[.!?,;:)\]][\"'\u201d\u2019)\]]*\s*$")
+
+
+def terminate(sentence: str) -> str:
+    """The sentence with a full stop when it ends in no punctuation ("turn on the lights"): voices trained on
+    punctuated sentences (LJSpeech, the bundled one) otherwise miss their stop and run to the step limit."""
+    return sentence if _TERMINATED.search(sentence) else sentence.rstrip() + "."
 
 
 def check_speakable(text: str) -> None:

@@ -1,0 +1,172 @@
+"""Home Assistant's door: the Wyoming protocol (the `wyoming` library's server, events and types).
+
+- ``describe`` -> ``info``: our voices (API.v1.voices), with streaming text advertised.
+- ``synthesize`` -> ``audio-start``, ``audio-chunk`` * (16-bit mono PCM at the voice's rate), ``audio-stop``.
+- Streaming text: ``synthesize-start``, ``synthesize-chunk`` *, ``synthesize-stop``. Each sentence is spoken as
+  soon as it is complete (the text after it waits for more); one audio stream for the session; ``synthesize``
+  events inside a session (sent for older servers) are ignored; ``synthesize-stopped`` ends it.
+
+Synthesis goes through the same service as HTTP (services.tts_stream: a job on this server's backend, inline or
+Celery), so audio leaves sentence by sentence. The Django work runs in threads (asyncio.to_thread): the ORM and
+the relay block.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+from django.conf import settings
+from django.db import close_old_connections
+from wyoming.audio import AudioChunk, AudioStart, AudioStop
+from wyoming.error import Error
+from wyoming.event import Event
+from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
+from wyoming.server import AsyncEventHandler
+from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
+
+from tts_core.encoding import StreamEncoder
+from tts_core.text import TextError, check_speakable
+
+from ..exceptions import SERVICE_FAILURES, JobFailed, classify
+from ..v1 import voices
+
+log = logging.getLogger(__name__)
+
+SAMPLES_PER_CHUNK = 1024  # per audio-chunk event, as Home Assistant's own servers send
+_COMPLETE = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
+ATTRIBUTION = Attribution(name="NVIDIA (Tacotron2, WaveGlow)",
+                          url="https://github.com/NVIDIA/DeepLearningExamples")
+
+
+def info() -> Info:
+    return Info(tts=[TtsProgram(
+        name="tacotron2-tts", attribution=ATTRIBUTION, installed=True, version="1.0",
+        description="Tacotron2 text to speech (Griffin-Lim or WaveGlow)",
+        voices=[TtsVoice(name=v.id, attribution=ATTRIBUTION, installed=True, version=None,
+                         description=v.description, languages=["en-US"]) for v in voices.voices()],
+        supports_synthesize_streaming=True)])
+
+
+def complete_sentences(text: str) -> tuple[list[str], str]:
+    """The sentences of ``text`` that are known to be complete (an end mark followed by space), and the rest."""
+    pieces = _COMPLETE.split(text)
+    return [p for p in pieces[:-1] if p.strip()], pieces[-1]
+
+
+class SpeechError(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _start(text: str, voice_name: str | None):
+    """Validate and start one synthesis (a thread: the ORM); the relay of its sentences."""
+    from ..services import tts_stream
+
+    close_old_connections()
+    voice = voices.resolve(voice_name) if voice_name else voices.resolve(voices.DEFAULT_VOICE)
+    if voice is None:
+        raise SpeechError("invalid_voice", f"unknown voice '{voice_name}'")
+    if len(text) > settings.TTS["HANDLER"].max_text_length:
+        raise SpeechError("invalid_text", f"text is {len(text)} characters; the maximum is "
+                                          f"{settings.TTS['HANDLER'].max_text_length}")
+    try:
+        check_speakable(text)
+    except TextError as exc:
+        raise SpeechError("invalid_text", str(exc)) from exc
+    try:
+        return tts_stream(text=text, vocoder=voice.vocoder, format="wav", keep=settings.TTS["WYOMING_RECORD"])
+    except JobFailed as exc:
+        raise SpeechError(exc.error.code, exc.error.message) from exc
+    except SERVICE_FAILURES as exc:
+        error = classify(exc)
+        raise SpeechError(error.code, error.message) from exc
+
+
+def _next(chunks):
+    try:
+        return next(chunks, None)
+    except JobFailed as exc:
+        raise SpeechError(exc.error.code, exc.error.message) from exc
+
+
+def _close(relay) -> None:
+    relay.close()
+    close_old_connections()
+
+
+class TtsEventHandler(AsyncEventHandler):
+    def __init__(self, reader, writer) -> None:
+        super().__init__(reader, writer)
+        self._session: dict | None = None  # a streaming-text session: voice, text not yet spoken, audio started
+
+    async def handle_event(self, event: Event) -> bool:
+        if Describe.is_type(event.type):
+            await self.write_event(info().event())
+        elif SynthesizeStart.is_type(event.type):
+            start = SynthesizeStart.from_event(event)
+            self._session = {"voice": start.voice.name if start.voice else None, "text": "", "started": False}
+        elif SynthesizeChunk.is_type(event.type) and self._session is not None:
+            self._session["text"] += SynthesizeChunk.from_event(event).text
+            sentences, self._session["text"] = complete_sentences(self._session["text"])
+            for sentence in sentences:
+                await self._speak_in_session(self._session, sentence)
+        elif Synthesize.is_type(event.type):
+            if self._session is None:  # inside a session it repeats the chunks for older servers
+                request = Synthesize.from_event(event)
+                await self._speak(request.text, request.voice.name if request.voice else None, start=True,
+                                  stop=True)
+        elif SynthesizeStop.is_type(event.type) and self._session is not None:
+            session, self._session = self._session, None
+            if session["text"].strip():
+                await self._speak_in_session(session, session["text"])
+            if not session["started"]:
+                await self.write_event(AudioStart(rate=self._rate(), width=2, channels=1).event())
+            await self.write_event(AudioStop().event())
+            await self.write_event(SynthesizeStopped().event())
+        return True
+
+    def _rate(self) -> int:
+        return 22050  # the voices' rate (announced before any audio when a session speaks nothing)
+
+    async def _speak_in_session(self, session: dict, text: str) -> None:
+        try:
+            await self._speak(text, session["voice"], start=not session["started"], stop=False, quiet=True)
+            session["started"] = True
+        except SpeechError:
+            pass  # e.g. a sentence of only emoji: the session goes on
+
+    async def _speak(self, text: str, voice: str | None, *, start: bool, stop: bool, quiet: bool = False) -> None:
+        """One text as audio events; an error event (or, in a session, SpeechError) when it cannot be spoken."""
+        try:
+            relay = await asyncio.to_thread(_start, text, voice)
+        except SpeechError as exc:
+            log.info("wyoming: refused (%s): %s", exc.code, exc.message)
+            if quiet:
+                raise
+            await self.write_event(Error(text=exc.message, code=exc.code).event())
+            return
+        try:
+            chunks, encoder = iter(relay), None
+            while True:
+                chunk = await asyncio.to_thread(_next, chunks)
+                if chunk is None:
+                    break
+                if encoder is None:
+                    encoder = StreamEncoder("pcm", chunk.sample_rate)
+                    if start:
+                        await self.write_event(AudioStart(rate=chunk.sample_rate, width=2, channels=1).event())
+                pcm = encoder.write(chunk.audio)
+                step = SAMPLES_PER_CHUNK * 2
+                for i in range(0, len(pcm), step):
+                    await self.write_event(AudioChunk(rate=chunk.sample_rate, width=2, channels=1,
+                                                      audio=pcm[i: i + step]).event())
+            if stop:
+                await self.write_event(AudioStop().event())
+        except SpeechError as exc:  # after audio began: say so, and end the audio
+            await self.write_event(Error(text=exc.message, code=exc.code).event())
+            if stop:
+                await self.write_event(AudioStop().event())
+        finally:
+            await asyncio.to_thread(_close, relay)
