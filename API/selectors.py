@@ -134,3 +134,11 @@ def tts_can_delete(*, sound: TTSound, user) -> bool:
 
 def tts_can_bulk_delete(*, user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_staff)
+
+
+def tts_history(*, user, limit: int = 20) -> list[TTSound]:
+    """The web page's history: a signed-in user's own latest records (anonymous users: none; their browser keeps
+    what they made in its session)."""
+    if not (user and user.is_authenticated):
+        return []
+    return list(TTSound.objects.filter(owner=user).order_by("-created_at")[:limit])

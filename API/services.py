@@ -108,7 +108,7 @@ def _queue(*, text: str, owner, sigma, denoiser_strength, vocoder, format: str, 
 
 def tts_stream(*, text: str, owner=None, sigma: float | None = None, denoiser_strength: float | None = None,
                vocoder: str | None = None, format: str = "wav", speed: float = 1.0, sample_rate: int | None = None,
-               keep: bool = True) -> streams.SpeechRelay:
+               timestamps: bool = False, keep: bool = True) -> streams.SpeechRelay:
     """A synthesis whose audio is heard sentence by sentence as it is made, whatever the backend: the job is
     queued like any other (its record, its stored file in ``format``; pcm is stored as wav), and its chunks reach
     this process directly (inline: a thread of this process runs it) or over Redis (celery: a worker runs it).
@@ -119,7 +119,7 @@ def tts_stream(*, text: str, owner=None, sigma: float | None = None, denoiser_st
     stored = format if format in TTSound.AudioFormat.values else TTSound.AudioFormat.WAV
     listener = streams.listener(keep)
     sound = _queue(text=text, owner=owner, sigma=sigma, denoiser_strength=denoiser_strength, vocoder=vocoder,
-                   format=stored, speed=speed, sample_rate=sample_rate, timestamps=False, listener=listener)
+                   format=stored, speed=speed, sample_rate=sample_rate, timestamps=timestamps, listener=listener)
     log.info("tts stream %s queued (%s, %d characters)", sound.pk, sound.backend, len(text))
     relay = streams.SpeechRelay(sound, listener, on_end=lambda finished: _stream_ended(sound.pk, finished, keep))
     started = time.monotonic()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/", include("API.urls")),
     path("v1/", include("API.v1.urls")),
     path("metrics", metrics_view, name="metrics"),
+    path("", include("API.web.urls")),
 ]
 
 handler404 = "API.exceptions.not_found"

@@ -1,5 +1,6 @@
 """OpenAI's speech request, field for field (https://platform.openai.com/docs/api-reference/audio/createSpeech),
-plus this server's extensions, which OpenAI SDKs send in ``extra_body``: sample_rate, sigma, denoiser_strength.
+plus this server's extensions, which OpenAI SDKs send in ``extra_body``: sample_rate, sigma, denoiser_strength,
+timestamps.
 Unknown fields are ignored, as OpenAI-compatible servers do (clients add their own)."""
 from __future__ import annotations
 
@@ -57,6 +58,8 @@ class SpeechInputSerializer(serializers.Serializer):
     sigma = StrictFloatField(required=False, min_value=0.0, max_value=2.0, help_text="extension: WaveGlow noise")
     denoiser_strength = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
                                          help_text="extension: WaveGlow denoiser")
+    timestamps = serializers.BooleanField(required=False, default=False,
+                                          help_text="extension: the record (X-TTS-Sound) keeps word timings")
 
     def validate_input(self, value: str) -> str:
         try:

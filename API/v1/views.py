@@ -62,7 +62,7 @@ class SpeechAPI(APIView):
         rate = v.get("sample_rate") or (24000 if fmt == "pcm" else None)
         relay = tts_stream(text=v["input"], owner=request.user, vocoder=v["voice"].vocoder, sigma=v.get("sigma"),
                            denoiser_strength=v.get("denoiser_strength"), format=fmt, speed=v["speed"],
-                           sample_rate=rate, keep=settings.TTS["OPENAI_RECORD"])
+                           sample_rate=rate, timestamps=v["timestamps"], keep=settings.TTS["OPENAI_RECORD"])
         return speech_response(relay, fmt=fmt, rate=rate, stream_format=v["stream_format"],
                                characters=len(v["input"]))
 
