@@ -410,3 +410,47 @@ def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(st
     assert web[("tts_jobs", (("status", "done"),))] == 1
     assert web[("tts_queue_depth", (("queue", stack.env["TTS_QUEUE"]),))] == 0
     assert not any(n == "tts_model_loaded" for n, _ in web)  # the web process holds no models
+
+
+def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
+    import asyncio
+    import socket
+    import sys
+
+    from wyoming.audio import AudioChunk
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize
+
+    clear(stack)
+    workers("wyoming")
+    port = free_port()
+    log = open(stack.tmp / "wyoming-celery.log", "wb")
+    server = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri", f"tcp://127.0.0.1:{port}"],
+                              cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    (stack.tmp / "wyoming-celery.log").read_text()[-2000:]
+                time.sleep(0.3)
+
+        async def run():
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Synthesize(text="Spoken by a worker. Relayed over Redis.").event())
+                events = []
+                while not events or events[-1].type not in ("audio-stop", "error"):
+                    events.append(await asyncio.wait_for(client.read_event(), 60))
+                return events
+
+        events = asyncio.run(run())
+        assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
+        assert sum(AudioChunk.from_event(e).samples for e in events if e.type == "audio-chunk") > 0
+        assert "TTS voice active" not in (stack.tmp / "wyoming-celery.log").read_text()  # no models here
+    finally:
+        server.terminate()
+        server.wait(20)
+        log.close()
