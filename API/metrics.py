@@ -49,6 +49,8 @@ def record_synthesis(*, backend: str, characters: int, result) -> None:
 
 
 def model_loaded(handler) -> None:
+    """This process's models (a process loads one set; the earlier labels go, should it load others)."""
+    MODEL_LOADED.clear()
     MODEL_LOADED.labels(handler.voice, handler.precision, str(handler.device)).set(1)
 
 

@@ -40,7 +40,11 @@ def test_two_syntheses_move_the_counters_and_histograms(client):
     assert grew["tts_time_to_first_audio_seconds_count"] == 1 and grew["tts_jobs_finished_total"] == 1
     assert total(after, "tts_http_requests_total", endpoint="tts-list", method="POST", status="201") - total(
         before, "tts_http_requests_total", endpoint="tts-list", method="POST", status="201") == 2
-    assert total(after, "tts_model_loaded") == 1
+    from API import engine
+
+    handler = engine.get_handler()
+    assert total(after, "tts_model_loaded", voice=handler.voice, precision=handler.precision,
+                 device=str(handler.device)) == 1
     assert total(after, "tts_jobs", status="done") == 3
 
 
@@ -50,3 +54,18 @@ def test_a_refused_request_is_counted_with_its_status(client):
     after = scrape(client)
     assert total(after, "tts_http_requests_total", endpoint="tts-list", status="400") - total(
         before, "tts_http_requests_total", endpoint="tts-list", status="400") == 1
+
+
+def test_the_grafana_dashboard_queries_only_metrics_we_export():
+    import json
+    import pathlib
+    import re
+
+    from API import metrics
+
+    dashboard = json.loads((pathlib.Path(__file__).parents[2] / "docs/grafana-dashboard.json").read_text())
+    used = {m for p in dashboard["panels"] for t in p["targets"] for m in re.findall(r"\btts_[a-z_]+", t["expr"])}
+    families = {f.name for metric in vars(metrics).values() if hasattr(metric, "describe") and
+                not isinstance(metric, type) for f in metric.describe()} | {"tts_jobs", "tts_queue_depth"}
+    series = {f + suffix for f in families for suffix in ("", "_total", "_bucket", "_count", "_sum")}
+    assert len(used) >= 8 and used <= series, used - series
