@@ -45,13 +45,16 @@ pidfile = os.environ.get("GUNICORN_PIDFILE") or None
 
 # Prometheus multiprocess mode: every worker writes its metrics under this folder, and a scrape of any worker adds
 # them up (API/metrics.py). Set here, in the master, so every worker inherits it; a fresh folder per master.
+# A folder given in the environment is the operator's: it must be empty and not shared with another server.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", os.path.join(tempfile.gettempdir(), f"tts-metrics-{os.getpid()}"))
 
 
 def on_starting(server):  # noqa: ARG001 - gunicorn hook signature
-    """Start with an empty metrics folder (what an earlier master left would be counted again)."""
+    """Start with an empty metrics folder of our own (what an earlier master left would be counted again)."""
     folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
-    shutil.rmtree(folder, ignore_errors=True)
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(folder, ignore_errors=True)
     os.makedirs(folder, exist_ok=True)
 
 

@@ -158,14 +158,13 @@ def _synthesize(sound: TTSound, publish: Publish | None = None, keep: bool = Tru
         result = stream.result()
     except JobGone:
         return False
-    if not keep:
-        publish(None, attempt)
-        TTSound.objects.filter(pk=sound.pk).delete()
-        return False
-
     from . import metrics
 
     metrics.record_synthesis(backend=sound.backend, characters=len(sound.text_content), result=result)
+    if not keep:  # heard in full, not to be kept: done, with nothing stored
+        publish(None, attempt)
+        TTSound.objects.filter(pk=sound.pk).delete()
+        return True
 
     def commit(name: str) -> bool:
         return bool(_current(sound.pk, attempt).update(

@@ -48,10 +48,17 @@ def record_synthesis(*, backend: str, characters: int, result) -> None:
         TRUNCATIONS.labels(backend).inc()
 
 
+_loaded_labels: tuple | None = None
+
+
 def model_loaded(handler) -> None:
-    """This process's models (a process loads one set; the earlier labels go, should it load others)."""
-    MODEL_LOADED.clear()
-    MODEL_LOADED.labels(handler.voice, handler.precision, str(handler.device)).set(1)
+    """This process's models (a process loads one set; should it load others, the earlier labels go to 0)."""
+    global _loaded_labels
+    labels = (handler.voice, handler.precision, str(handler.device))
+    if _loaded_labels is not None and _loaded_labels != labels:
+        MODEL_LOADED.labels(*_loaded_labels).set(0)
+    MODEL_LOADED.labels(*labels).set(1)
+    _loaded_labels = labels
 
 
 class JobStateCollector:

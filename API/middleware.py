@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import resolve
 
 from .exceptions import error_body
@@ -22,6 +22,38 @@ def _is_local_probe(meta) -> bool:
         return ipaddress.ip_address(meta.get("REMOTE_ADDR", "")).is_loopback
     except ValueError:
         return False
+
+
+def _is_internal_scrape(meta) -> bool:
+    """A request from a private or loopback address that no proxy forwarded: Prometheus inside the network (in
+    compose it asks for api:8000, a host name DJANGO_ALLOWED_HOSTS need not list). Nginx's forwards carry
+    X-Forwarded-For: the public never matches (and nginx refuses /metrics anyway)."""
+    if "HTTP_X_FORWARDED_FOR" in meta or "HTTP_X_REAL_IP" in meta or "HTTP_FORWARDED" in meta:
+        return False
+    try:
+        address = ipaddress.ip_address(meta.get("REMOTE_ADDR", ""))
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
+class MetricsEndpointMiddleware:
+    """GET /metrics for Prometheus, answered before host validation and the HTTPS redirect (as the health probe
+    is), and only to internal scrapers; anyone else gets 403."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.path_info != "/metrics":
+            return self.get_response(request)
+        if request.method not in ("GET", "HEAD") or not _is_internal_scrape(request.META):
+            return JsonResponse(error_body(403, "forbidden", "metrics are not served here"), status=403)
+        from prometheus_client import CONTENT_TYPE_LATEST
+
+        from . import metrics
+
+        return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
 class LocalProbeMiddleware:
@@ -81,7 +113,7 @@ class MetricsMiddleware:
         from . import metrics
 
         match = getattr(request, "resolver_match", None)
-        endpoint = (match.url_name or match.route) if match is not None else "unmatched"
+        endpoint = (match.view_name or match.route) if match is not None else "unmatched"
         metrics.REQUESTS.labels(endpoint, request.method if request.method in _METHODS else "other",
                                 str(response.status_code)).inc()
         return response

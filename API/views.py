@@ -205,11 +205,3 @@ class TokenAPI(ObtainAuthToken):
     def post(self, request, *args, **kwargs):
         return super().post(request, *args, **kwargs)
 
-
-def metrics_view(request):
-    """Prometheus's scrape (text exposition format). For the internal network only: nginx refuses /metrics."""
-    from prometheus_client import CONTENT_TYPE_LATEST
-
-    from . import metrics
-
-    return HttpResponse(metrics.exposition(), content_type=CONTENT_TYPE_LATEST)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: the container's own health probe is answered before host validation and the HTTPS redirect.
     "API.middleware.LocalProbeMiddleware",
+    "API.middleware.MetricsEndpointMiddleware",
     "API.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "API.middleware.BodySizeLimitMiddleware",

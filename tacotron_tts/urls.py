@@ -3,15 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from API.views import metrics_view
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/", include("API.urls")),
     path("v1/", include("API.v1.urls")),
-    path("metrics", metrics_view, name="metrics"),
     path("", include("API.web.urls")),
 ]
 

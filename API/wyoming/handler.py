@@ -65,6 +65,8 @@ def _start(text: str, voice_name: str | None):
     from ..services import tts_stream
 
     close_old_connections()
+    if not settings.TTS["ANONYMOUS_SYNTHESIS"]:  # Wyoming has no authentication: it is anonymous use
+        raise SpeechError("not_authenticated", "anonymous synthesis is turned off on this server")
     voice = voices.resolve(voice_name) if voice_name else voices.resolve(voices.DEFAULT_VOICE)
     if voice is None:
         raise SpeechError("invalid_voice", f"unknown voice '{voice_name}'")
@@ -108,15 +110,25 @@ class TtsEventHandler(AsyncEventHandler):
             start = SynthesizeStart.from_event(event)
             self._session = {"voice": start.voice.name if start.voice else None, "text": "", "started": False}
         elif SynthesizeChunk.is_type(event.type) and self._session is not None:
-            self._session["text"] += SynthesizeChunk.from_event(event).text
-            sentences, self._session["text"] = complete_sentences(self._session["text"])
+            session = self._session
+            session["text"] += SynthesizeChunk.from_event(event).text
+            sentences, session["text"] = complete_sentences(session["text"])
+            limit = settings.TTS["HANDLER"].max_text_length
+            if len(session["text"]) > limit:  # no sentence end for too long: speak up to the last space
+                cut = session["text"].rfind(" ", 0, limit)
+                cut = cut if cut > 0 else limit
+                sentences.append(session["text"][:cut])
+                session["text"] = session["text"][cut:]
             for sentence in sentences:
-                await self._speak_in_session(self._session, sentence)
+                await self._speak_in_session(session, sentence)
         elif Synthesize.is_type(event.type):
             if self._session is None:  # inside a session it repeats the chunks for older servers
                 request = Synthesize.from_event(event)
-                await self._speak(request.text, request.voice.name if request.voice else None, start=True,
-                                  stop=True)
+                started = await self._speak(request.text, request.voice.name if request.voice else None,
+                                            start=True)
+                if not started:  # refused or failed before any audio: the error event, then an empty stream
+                    await self.write_event(AudioStart(rate=self._rate(), width=2, channels=1).event())
+                await self.write_event(AudioStop().event())
         elif SynthesizeStop.is_type(event.type) and self._session is not None:
             session, self._session = self._session, None
             if session["text"].strip():
@@ -128,25 +140,24 @@ class TtsEventHandler(AsyncEventHandler):
         return True
 
     def _rate(self) -> int:
-        return 22050  # the voices' rate (announced before any audio when a session speaks nothing)
+        return 22050  # the voices' rate (announced for a stream that has no audio)
 
     async def _speak_in_session(self, session: dict, text: str) -> None:
-        try:
-            await self._speak(text, session["voice"], start=not session["started"], stop=False, quiet=True)
-            session["started"] = True
-        except SpeechError:
-            pass  # e.g. a sentence of only emoji: the session goes on
+        """One sentence of a session; one that cannot be spoken (e.g. only emoji) is skipped, the session goes on."""
+        started = await self._speak(text, session["voice"], start=not session["started"], quiet=True)
+        session["started"] = session["started"] or started
 
-    async def _speak(self, text: str, voice: str | None, *, start: bool, stop: bool, quiet: bool = False) -> None:
-        """One text as audio events; an error event (or, in a session, SpeechError) when it cannot be spoken."""
+    async def _speak(self, text: str, voice: str | None, *, start: bool, quiet: bool = False) -> bool:
+        """One text as audio-chunk events (after an audio-start when ``start``); an error event when it cannot be
+        spoken (not ``quiet``). Returns whether an audio-start was written."""
         try:
             relay = await asyncio.to_thread(_start, text, voice)
         except SpeechError as exc:
             log.info("wyoming: refused (%s): %s", exc.code, exc.message)
-            if quiet:
-                raise
-            await self.write_event(Error(text=exc.message, code=exc.code).event())
-            return
+            if not quiet:
+                await self.write_event(Error(text=exc.message, code=exc.code).event())
+            return False
+        started = False
         try:
             chunks, encoder = iter(relay), None
             while True:
@@ -157,16 +168,16 @@ class TtsEventHandler(AsyncEventHandler):
                     encoder = StreamEncoder("pcm", chunk.sample_rate)
                     if start:
                         await self.write_event(AudioStart(rate=chunk.sample_rate, width=2, channels=1).event())
+                        started = True
                 pcm = encoder.write(chunk.audio)
                 step = SAMPLES_PER_CHUNK * 2
                 for i in range(0, len(pcm), step):
                     await self.write_event(AudioChunk(rate=chunk.sample_rate, width=2, channels=1,
                                                       audio=pcm[i: i + step]).event())
-            if stop:
-                await self.write_event(AudioStop().event())
-        except SpeechError as exc:  # after audio began: say so, and end the audio
-            await self.write_event(Error(text=exc.message, code=exc.code).event())
-            if stop:
-                await self.write_event(AudioStop().event())
+        except SpeechError as exc:  # after audio began: say so; the caller ends the audio
+            log.warning("wyoming: failed mid-speech (%s): %s", exc.code, exc.message)
+            if not quiet:
+                await self.write_event(Error(text=exc.message, code=exc.code).event())
         finally:
             await asyncio.to_thread(_close, relay)
+        return started

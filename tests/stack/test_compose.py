@@ -45,7 +45,9 @@ def test_compose_file_is_valid_and_wired(tmp_path, gpu):
     wyoming = services["wyoming"]
     assert wyoming["entrypoint"][:3] == ["python", "manage.py", "wyoming_server"] and "tcp://0.0.0.0:10200" in \
         wyoming["entrypoint"]
-    assert [p["target"] for p in wyoming["ports"]] == [10200] and not gpus_of(wyoming)
+    (port,) = wyoming["ports"]  # "ip:published:target" (compose v1 output) or the long form
+    assert (int(port.rsplit(":", 1)[1].split("/")[0]) if isinstance(port, str) else port["target"]) == 10200
+    assert not gpus_of(wyoming) and wyoming["environment"]["TTS_METRICS_PORT"] == "9100"
     assert wyoming["environment"]["TTS_SYNTHESIS_BACKEND"] == "celery"  # synthesis on the workers
     assert wyoming["depends_on"]["api"]["condition"] == "service_healthy"
     assert services["worker"]["environment"]["TTS_METRICS_PORT"] == "9100"

@@ -115,7 +115,8 @@ def test_a_sentence_without_an_end_mark_still_stops(voice, text):
 
 @pytest.mark.parametrize("sentence, spoken", [
     ("turn on the lights", "turn on the lights."), ("done.", "done."), ("wait,", "wait,"), ("why?", "why?"),
-    ('he said "go"', 'he said "go".'), ('he said "go."', 'he said "go."'), ("(aside)", "(aside)"),
+    ('he said "go"', 'he said "go".'), ('he said "go."', 'he said "go."'), ("(aside)", "(aside)."),
+    ("lights (kitchen)", "lights (kitchen)."), ("(an aside.)", "(an aside.)"),
 ])
 def test_terminate_adds_a_full_stop_only_where_none_is(sentence, spoken):
     from tts_core.text import terminate

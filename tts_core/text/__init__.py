@@ -144,7 +144,7 @@ def split_sentences(text: str, max_chars: int = 250) -> list[str]:
     return pieces
 
 
-_TERMINATED = re.compile(r"[.!?,;:)\]][\"'\u201d\u2019)\]]*\s*$")
+_TERMINATED = re.compile(r"[.!?,;:\u2026][\"'\u201d\u2019)\]]*\s*$")
 
 
 def terminate(sentence: str) -> str:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from functools import partial
 
 from django.core.management.base import BaseCommand
@@ -28,6 +29,13 @@ class Command(BaseCommand):
                 engine.get_handler()
             except Exception:
                 log.warning("wyoming: the models did not load yet; readiness retries them")
+        port = int(os.environ.get("TTS_METRICS_PORT") or 0)
+        if port:  # this process's metrics (time to first audio, and, inline, the syntheses)
+            from prometheus_client import start_http_server
+
+            from API import metrics
+
+            start_http_server(port, registry=metrics.registry())
         server = AsyncServer.from_uri(uri)
         self.stdout.write(f"Wyoming server on {uri}")
         log.info("wyoming server listening on %s", uri)
