@@ -22,6 +22,23 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class SpeakableTextField(StrictCharField):
+    """Text to synthesize: a non-blank string within TTS_MAX_TEXT_LENGTH that the voice can speak. Checked here,
+    before anything is queued (a worker would only find the same error later), for every door."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", settings.TTS["HANDLER"].max_text_length)
+        super().__init__(trim_whitespace=True, allow_blank=False, **kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        try:
+            check_speakable(value)
+        except TextError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+
 class StrictFloatField(serializers.FloatField):
     """A JSON number (not a string or a boolean), finite."""
 
@@ -40,7 +57,7 @@ class RejectUnknownFieldsMixin:
 
 
 class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer):
-    text = StrictCharField(trim_whitespace=True, allow_blank=False, max_length=settings.TTS["HANDLER"].max_text_length)
+    text = SpeakableTextField()
     sigma = StrictFloatField(required=False, min_value=0.0, max_value=2.0,
                              help_text="WaveGlow noise scale (default 0.666)")
     denoiser_strength = StrictFloatField(required=False, min_value=0.0, max_value=1.0,
@@ -64,14 +81,6 @@ class TTSCreateInputSerializer(RejectUnknownFieldsMixin, serializers.Serializer)
             required=False, default=False,
             help_text="true: answer 202 at once with the queued job (also: header Prefer: respond-async)")
         return fields
-
-    def validate_text(self, value: str) -> str:
-        # Checked here, before anything is queued: a worker would only find the same error later.
-        try:
-            check_speakable(value)
-        except TextError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-        return value
 
     def validate_vocoder(self, value: str) -> str:
         if value not in settings.TTS["HANDLER"].vocoders:

@@ -4,14 +4,12 @@ timestamps.
 Unknown fields are ignored, as OpenAI-compatible servers do (clients add their own)."""
 from __future__ import annotations
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tts_core.encoding import FORMATS, SAMPLE_RATES
-from tts_core.text import TextError, check_speakable
 
-from ..serializers import StrictCharField, StrictFloatField
+from ..serializers import SpeakableTextField, StrictCharField, StrictFloatField
 from . import voices
 
 RESPONSE_FORMATS = ("mp3", "opus", "aac", "flac", "wav", "pcm")
@@ -44,8 +42,7 @@ class VoiceField(serializers.Field):
 class SpeechInputSerializer(serializers.Serializer):
     model = StrictCharField(max_length=200, help_text=f"any model name ({', '.join(voices.OPENAI_MODELS)}, "
                                                       f"{voices.MODEL_ID}, ...): there is one model")
-    input = StrictCharField(trim_whitespace=True, allow_blank=False,
-                            max_length=settings.TTS["HANDLER"].max_text_length)
+    input = SpeakableTextField()
     voice = VoiceField(help_text="a voice id (GET /v1/audio/voices) or an OpenAI voice name")
     instructions = StrictCharField(required=False, allow_blank=True, max_length=4096,
                                    help_text="accepted and ignored (as by OpenAI's tts-1 models)")
@@ -60,10 +57,3 @@ class SpeechInputSerializer(serializers.Serializer):
                                          help_text="extension: WaveGlow denoiser")
     timestamps = serializers.BooleanField(required=False, default=False,
                                           help_text="extension: the record (X-TTS-Sound) keeps word timings")
-
-    def validate_input(self, value: str) -> str:
-        try:
-            check_speakable(value)
-        except TextError as exc:
-            raise serializers.ValidationError(str(exc)) from exc
-        return value

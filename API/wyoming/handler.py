@@ -25,10 +25,12 @@ from wyoming.info import Attribution, Describe, Info, TtsProgram, TtsVoice
 from wyoming.server import AsyncEventHandler
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped
 
+from rest_framework.exceptions import ValidationError
+
 from tts_core.encoding import StreamEncoder
-from tts_core.text import TextError, check_speakable
 
 from ..exceptions import SERVICE_FAILURES, JobFailed, classify
+from ..serializers import SpeakableTextField
 from ..v1 import voices
 
 log = logging.getLogger(__name__)
@@ -70,13 +72,10 @@ def _start(text: str, voice_name: str | None):
     voice = voices.resolve(voice_name) if voice_name else voices.resolve(voices.DEFAULT_VOICE)
     if voice is None:
         raise SpeechError("invalid_voice", f"unknown voice '{voice_name}'")
-    if len(text) > settings.TTS["HANDLER"].max_text_length:
-        raise SpeechError("invalid_text", f"text is {len(text)} characters; the maximum is "
-                                          f"{settings.TTS['HANDLER'].max_text_length}")
     try:
-        check_speakable(text)
-    except TextError as exc:
-        raise SpeechError("invalid_text", str(exc)) from exc
+        text = SpeakableTextField().run_validation(text)  # the HTTP doors' own check
+    except ValidationError as exc:
+        raise SpeechError("invalid_text", str(exc.detail[0])) from exc
     try:
         return tts_stream(text=text, vocoder=voice.vocoder, format="wav", keep=settings.TTS["WYOMING_RECORD"])
     except JobFailed as exc:
