@@ -94,6 +94,39 @@ class JobStateCollector:
                 yield depth
 
 
+def forget_dead_processes(folder: str | None = None) -> list[int]:
+    """Drop the live-gauge files of processes that died without a goodbye (a SIGKILLed or OOM-killed Celery pool
+    process never runs worker_process_shutdown), so the model gauge stops counting them. Counters and histograms
+    stay: their totals must not go down. Returns the pids forgotten."""
+    from prometheus_client import multiprocess
+
+    folder = folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder or not os.path.isdir(folder):
+        return []
+    gone = []
+    for name in os.listdir(folder):
+        if not (name.startswith("gauge_live") and name.endswith(".db")):
+            continue
+        try:
+            pid = int(name[:-3].rsplit("_", 1)[1])
+        except (IndexError, ValueError):
+            continue
+        if pid not in gone and not _alive(pid):
+            multiprocess.mark_process_dead(pid, folder)
+            gone.append(pid)
+    return gone
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
 def registry() -> CollectorRegistry:
     """What one scrape reports: every process's samples (multiprocess mode) or this process's, plus job states."""
     from prometheus_client import REGISTRY

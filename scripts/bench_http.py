@@ -14,7 +14,9 @@ to the given URL (keep it on this machine or your own deployment).
 
 --first-audio measures the time to the first audio byte for a three-sentence paragraph, one request at a time:
 streamed (POST /v1/audio/speech, the first body byte) against whole (POST /api/tts/, then the first byte of its
-audio file), with each one's time to the last byte.
+audio file), with each one's time to the last byte. With --wyoming tcp://HOST:PORT it also measures the Wyoming
+server the same way (a plain synthesize; and a streaming-text session whose text arrives a few words at a time),
+from the request to the first audio-chunk and to audio-stop.
 """
 from __future__ import annotations
 
@@ -109,17 +111,61 @@ def first_audio(url: str, mode: str, fmt: str, token: str | None, timeout: float
     return {"mode": mode, "first_audio_s": first, "last_byte_s": last, "bytes": size}
 
 
-def run_first_audio(url: str, n: int, fmt: str, token: str | None, timeout: float) -> list[dict]:
-    first_audio(url, "stream", fmt, token, timeout)  # warm both paths once
-    first_audio(url, "whole", fmt, token, timeout)
-    runs = {"stream": [], "whole": []}
-    for _ in range(n):  # interleaved, so that both see the same machine
+def wyoming_first_audio(uri: str, mode: str, timeout: float) -> dict:
+    """One Wyoming request's (time to the first audio-chunk, time to audio-stop), as Home Assistant sends it."""
+    import asyncio
+
+    from wyoming.audio import AudioChunk, AudioStop
+    from wyoming.client import AsyncClient
+    from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop
+
+    async def go() -> dict:
+        client = AsyncClient.from_uri(uri)
+        await client.connect()
+        try:
+            start = time.perf_counter()
+            if mode == "wyoming":
+                await client.write_event(Synthesize(text=PARAGRAPH).event())
+            else:  # an LLM's reply: a few words per event
+                await client.write_event(SynthesizeStart().event())
+                words = PARAGRAPH.split(" ")
+                for i in range(0, len(words), 3):
+                    await client.write_event(SynthesizeChunk(text=" ".join(words[i:i + 3]) + " ").event())
+                await client.write_event(SynthesizeStop().event())
+            first, size = None, 0
+            while True:
+                event = await asyncio.wait_for(client.read_event(), timeout)
+                if event is None:
+                    raise RuntimeError("the Wyoming server closed the connection")
+                if AudioChunk.is_type(event.type):
+                    first = first or time.perf_counter() - start
+                    size += len(AudioChunk.from_event(event).audio)
+                elif AudioStop.is_type(event.type):
+                    return {"mode": mode, "first_audio_s": first or 0.0, "last_byte_s": time.perf_counter() - start,
+                            "bytes": size}
+        finally:
+            await client.disconnect()
+
+    return asyncio.run(go())
+
+
+def run_first_audio(url: str, n: int, fmt: str, token: str | None, timeout: float,
+                    wyoming: str | None = None) -> list[dict]:
+    def measure(mode: str) -> dict:
+        if mode.startswith("wyoming"):
+            return wyoming_first_audio(wyoming, mode, timeout)
+        return first_audio(url, mode, fmt, token, timeout)
+
+    runs = {"stream": [], "whole": [], **({"wyoming": [], "wyoming-stream": []} if wyoming else {})}
+    for mode in runs:  # warm every path once
+        measure(mode)
+    for _ in range(n):  # interleaved, so that all see the same machine
         for mode in runs:
-            runs[mode].append(first_audio(url, mode, fmt, token, timeout))
+            runs[mode].append(measure(mode))
     out = []
     for mode, results in runs.items():
         firsts, lasts = [r["first_audio_s"] for r in results], [r["last_byte_s"] for r in results]
-        out.append({"mode": mode, "format": fmt, "requests": n, "text_chars": len(PARAGRAPH),
+        out.append({"mode": mode, "format": "pcm" if mode.startswith("wyoming") else fmt, "requests": n, "text_chars": len(PARAGRAPH),
                     "first_audio_p50_s": percentile(firsts, 50), "first_audio_p90_s": percentile(firsts, 90),
                     "last_byte_p50_s": percentile(lasts, 50), "last_byte_p90_s": percentile(lasts, 90)})
     return out
@@ -176,6 +222,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--first-audio", action="store_true",
                         help="time to the first audio byte, streamed (/v1/audio/speech) against whole (/api/tts/)")
     parser.add_argument("--format", default="mp3", help="--first-audio: the audio format (default mp3)")
+    parser.add_argument("--wyoming", metavar="URI", help="--first-audio: also the Wyoming server at this URI")
     args = parser.parse_args(argv)
 
     url = args.url.rstrip("/")
@@ -184,14 +231,14 @@ def main(argv: list[str] | None = None) -> list[dict]:
     except (urllib.error.URLError, OSError, ValueError):
         backend = "?"
     if args.first_audio:
-        levels = run_first_audio(url, args.requests, args.format, args.token, args.timeout)
+        levels = run_first_audio(url, args.requests, args.format, args.token, args.timeout, args.wyoming)
         for lv in levels:
             lv["backend"] = backend
         print(f"backend: {backend}; time to first audio byte, {levels[0]['text_chars']}-character paragraph, "
               f"{args.format}, {args.requests} requests each")
-        print(f"{'mode':>6} {'first p50':>10} {'first p90':>10} {'last p50':>9} {'last p90':>9}")
+        print(f"{'mode':>14} {'first p50':>10} {'first p90':>10} {'last p50':>9} {'last p90':>9}")
         for lv in levels:
-            print(f"{lv['mode']:>6} {lv['first_audio_p50_s']:>9.3f}s {lv['first_audio_p90_s']:>9.3f}s "
+            print(f"{lv['mode']:>14} {lv['first_audio_p50_s']:>9.3f}s {lv['first_audio_p90_s']:>9.3f}s "
                   f"{lv['last_byte_p50_s']:>8.3f}s {lv['last_byte_p90_s']:>8.3f}s")
         if args.json:
             args.json.write_text(json.dumps(levels, indent=2))

@@ -19,8 +19,10 @@ app.autodiscover_tasks(["API"])
 
 @worker_process_init.connect
 def _load_models(**kwargs) -> None:
-    from API import engine
+    from API import engine, metrics
 
+    # a pool process starts where one may have been killed (SIGKILL, OOM): its model gauge must not linger
+    metrics.forget_dead_processes()
     engine.process_started(role="worker")
 
 

@@ -27,6 +27,7 @@ def playground(request):
         "max_text_length": settings.TTS["HANDLER"].max_text_length,
         "history": history,
         "anonymous_allowed": settings.TTS["ANONYMOUS_SYNTHESIS"],
+        "streams_kept": settings.TTS["OPENAI_RECORD"],
     })
 
 

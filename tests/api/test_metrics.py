@@ -2,6 +2,8 @@
 workers in multiprocess mode and checks that nginx refuses it)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -69,3 +71,38 @@ def test_the_grafana_dashboard_queries_only_metrics_we_export():
                 not isinstance(metric, type) for f in metric.describe()} | {"tts_jobs", "tts_queue_depth"}
     series = {f + suffix for f in families for suffix in ("", "_total", "_bucket", "_count", "_sum")}
     assert len(used) >= 8 and used <= series, used - series
+
+
+def test_a_killed_processs_model_gauge_is_forgotten_and_its_counters_kept(tmp_path):
+    """A Celery pool process killed with SIGKILL never says goodbye; the next one to start sweeps its live gauge."""
+    import subprocess
+    import sys
+
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.multiprocess import MultiProcessCollector
+
+    from API import metrics
+
+    child = ("import os, signal\n"
+             "from prometheus_client import Counter, Gauge\n"
+             "Gauge('tts_model_loaded', 'x', ['voice'], multiprocess_mode='liveall').labels('v').set(1)\n"
+             "Counter('tts_characters', 'x').inc(42)\n"
+             "os.kill(os.getpid(), signal.SIGKILL)\n")
+    proc = subprocess.run([sys.executable, "-c", child], env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path)})
+    assert proc.returncode == -9
+
+    def exported() -> str:
+        reg = CollectorRegistry()
+        MultiProcessCollector(reg, path=str(tmp_path))
+        return generate_latest(reg).decode()
+
+    assert f'pid="{proc_pid(tmp_path)}"' in exported()
+    assert metrics.forget_dead_processes(str(tmp_path)) == [proc_pid(tmp_path)]
+    after = exported()
+    assert "tts_model_loaded{" not in after
+    assert "tts_characters_total 42.0" in after
+    assert metrics.forget_dead_processes(str(tmp_path)) == []
+
+
+def proc_pid(folder) -> int:
+    return int(next(folder.glob("counter_*.db")).stem.rsplit("_", 1)[1])

@@ -109,3 +109,29 @@ def test_a_signed_in_users_history_lists_and_deletes_a_sound(stack, page):
     assert uuid not in stack.rows() and not any(p.name.startswith(uuid) for p in stack.media_files())
     page.reload()
     assert page.locator(f"[data-uuid='{uuid}']").count() == 0
+
+
+@pytest.fixture(scope="module")
+def unkept_stack(tmp_path_factory):
+    s = Stack(tmp_path_factory.mktemp("web-unkept"), tacotron=None, waveglow=None,
+              extra_env={"TTS_TACOTRON2_CHECKPOINT": None, "TTS_WAVEGLOW_CHECKPOINT": None,
+                         "TTS_OPENAI_RECORD": "0"})
+    yield s
+    s.stop()
+
+
+def test_a_stream_the_server_does_not_keep_still_plays_and_downloads(unkept_stack, page):
+    page.goto(unkept_stack.url + "/")
+    speak(page, "Nothing of this is stored. It plays all the same.", "mp3")
+    page.wait_for_function("document.querySelector('#status').textContent.startsWith('Done')", timeout=60_000)
+    assert "not kept" in page.text_content("#status")
+    page.wait_for_function("document.querySelector('#player').duration > 1 && "
+                           "isFinite(document.querySelector('#player').duration)", timeout=30_000)
+    assert "real time" in page.text_content("#stats")
+    href = page.get_attribute("#download", "href")
+    assert href.startswith("blob:")  # the stream's own bytes
+    size = page.evaluate("async (u) => (await (await fetch(u)).arrayBuffer()).byteLength", href)
+    assert size > 5_000
+    assert page.locator("#history li.empty").count() == 1  # nothing to list: the server kept nothing
+    assert unkept_stack.rows() == [] and list(unkept_stack.media_files()) == []
+    assert page.console_errors == []

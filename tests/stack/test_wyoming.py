@@ -136,3 +136,20 @@ def test_the_compose_health_check_of_the_wyoming_service_runs_natively(server):
     assert subprocess.run(command, timeout=10).returncode == 0
     dead = [part.replace(str(server[1]), str(free_port())) for part in command]
     assert subprocess.run(dead, timeout=10, capture_output=True).returncode != 0
+
+
+def test_the_benchmark_measures_wyoming_first_audio_plain_and_streamed(server):
+    import importlib.util
+
+    stack, port = server
+    spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    levels = bench.main(["--url", stack.url, "--first-audio", "--requests", "1",
+                         "--wyoming", f"tcp://127.0.0.1:{port}"])
+    by_mode = {lv["mode"]: lv for lv in levels}
+    assert set(by_mode) == {"stream", "whole", "wyoming", "wyoming-stream"}
+    for mode in ("wyoming", "wyoming-stream"):
+        lv = by_mode[mode]
+        # the paragraph's first sentence is spoken before its last is made
+        assert 0 < lv["first_audio_p50_s"] < lv["last_byte_p50_s"]

@@ -1,14 +1,18 @@
 // The web page's script: it speaks the same HTTP API as any client. mp3 streams from /v1/audio/speech into a
 // MediaSource (the audio starts with the first sentence); other formats, or browsers without MediaSource, use
-// POST /api/tts/ and play the finished file. Errors are shown as the API words them.
+// POST /api/tts/ and play the finished file. Errors are shown as the API words them. Where the server keeps no
+// record of a stream (TTS_OPENAI_RECORD=0), the page plays and offers what the stream itself delivered.
 (() => {
   "use strict";
   const $ = (id) => document.getElementById(id);
   const form = $("synth"), player = $("player"), statusEl = $("status"), errorEl = $("error");
   const stats = $("stats"), download = $("download"), wordsEl = $("words"), history = $("history");
   const signedIn = history.dataset.signedIn === "1";
+  const streamsKept = form.dataset.streamsKept !== "0"; // TTS_OPENAI_RECORD: is a streamed sound kept as a record?
   const STORE = "tts-history";
+  const POLL_LIMIT_MS = 10 * 60 * 1000; // a queued job that takes longer is left to the history
   let words = [];
+  let objectUrl = null; // the last stream's blob URL, revoked when the next result replaces it
 
   const csrf = () => (document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/) || [])[1]
     || form.querySelector("[name=csrfmiddlewaretoken]").value;
@@ -48,8 +52,30 @@
     if (started) started.catch(() => {}); // a browser may refuse autoplay: the controls are there
   }
 
-  async function record(uuid) {
+  function loadSaved() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(STORE) || "[]");
+      return Array.isArray(saved) ? saved.filter((e) => e && e.uuid && e.audio_url && typeof e.text === "string") : [];
+    } catch (e) {
+      return []; // storage disabled or garbled: start afresh
+    }
+  }
+
+  function save(entries) {
+    try {
+      sessionStorage.setItem(STORE, JSON.stringify(entries.slice(0, 20)));
+    } catch (e) { /* storage full or disabled: the history lasts as long as the page */ }
+  }
+
+  function newObjectUrl(thing) {
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = URL.createObjectURL(thing);
+    return objectUrl;
+  }
+
+  async function record(uuid, {missingOk = false} = {}) {
     const response = await fetch(`/api/tts/${uuid}/`, {credentials: "same-origin"});
+    if (missingOk && response.status === 404) return null;
     if (!response.ok) throw new Error(await errorMessage(response));
     return response.json();
   }
@@ -64,15 +90,18 @@
                                                       body: JSON.stringify(body)});
     if (!response.ok) throw new Error(await errorMessage(response));
     const uuid = response.headers.get("X-TTS-Sound");
+    const started = performance.now();
     const source = new MediaSource();
-    player.src = URL.createObjectURL(source);
+    player.src = newObjectUrl(source);
     await once(source, "sourceopen");
     const buffer = source.addSourceBuffer("audio/mpeg");
     const reader = response.body.getReader();
+    const pieces = [];
     let first = true;
     for (;;) {
       const {done, value} = await reader.read();
       if (done) break;
+      pieces.push(value);
       if (buffer.updating) await once(buffer, "updateend");
       buffer.appendBuffer(value);
       if (first) {
@@ -82,8 +111,15 @@
       }
     }
     if (buffer.updating) await once(buffer, "updateend");
+    const elapsed = (performance.now() - started) / 1000;
     source.endOfStream();
-    return record(uuid);
+    const rec = uuid && streamsKept ? await record(uuid, {missingOk: true}) : null;
+    if (rec) return rec;
+    // not kept on the server: what the stream gave is all there is (no word timings, no history entry)
+    const blob = new Blob(pieces, {type: "audio/mpeg"});
+    const duration = Number.isFinite(source.duration) ? source.duration : player.duration;
+    return {uuid: null, duration: duration || 0, inference_time: elapsed, audio_url: URL.createObjectURL(blob),
+            format: "mp3", words: [], local: true};
   }
 
   async function whole(o) {
@@ -94,11 +130,15 @@
                                                body: JSON.stringify(body)});
     if (!response.ok) throw new Error(await errorMessage(response));
     let rec = await response.json();
-    while (rec.status === "queued" || rec.status === "running") {
-      await sleep(300);
+    const deadline = Date.now() + POLL_LIMIT_MS;
+    for (let wait = 250; rec.status === "queued" || rec.status === "running"; wait = Math.min(wait * 1.5, 2000)) {
+      if (Date.now() > deadline) throw new Error("Still waiting for a worker; the result will appear in the history.");
+      await sleep(wait);
       rec = await record(rec.uuid);
     }
     if (rec.status !== "done") throw new Error(rec.error ? rec.error.message : "the synthesis failed");
+    if (objectUrl) URL.revokeObjectURL(objectUrl);
+    objectUrl = null;
     player.src = rec.audio_url;
     play();
     return rec;
@@ -108,8 +148,10 @@
     const rtf = rec.inference_time > 0 ? rec.duration / rec.inference_time : 0;
     stats.textContent = `${rec.duration.toFixed(2)} s of audio in ${rec.inference_time.toFixed(2)} s ` +
       `(${rtf.toFixed(1)}× real time)`;
+    if (download.dataset.blob) URL.revokeObjectURL(download.dataset.blob);
+    download.dataset.blob = rec.local ? rec.audio_url : "";
     download.href = rec.audio_url;
-    download.setAttribute("download", `${rec.uuid}.${rec.format}`);
+    download.setAttribute("download", `${rec.uuid || "speech"}.${rec.format}`);
     download.hidden = false;
     words = rec.words || [];
     wordsEl.replaceChildren(...words.map((w) => {
@@ -117,7 +159,7 @@
       span.textContent = `${w.word} `;
       return span;
     }));
-    addToHistory({uuid: rec.uuid, text: rec.text_content, audio_url: rec.audio_url});
+    if (!rec.local) addToHistory({uuid: rec.uuid, text: rec.text_content, audio_url: rec.audio_url});
   }
 
   player.addEventListener("timeupdate", () => {
@@ -152,14 +194,11 @@
     const empty = history.querySelector(".empty");
     if (empty) empty.remove();
     history.prepend(item(entry));
-    if (!signedIn) {
-      const saved = JSON.parse(sessionStorage.getItem(STORE) || "[]");
-      sessionStorage.setItem(STORE, JSON.stringify([entry, ...saved].slice(0, 20)));
-    }
+    if (!signedIn) save([entry, ...loadSaved()]);
   }
 
   if (!signedIn) {
-    const saved = JSON.parse(sessionStorage.getItem(STORE) || "[]");
+    const saved = loadSaved();
     if (saved.length) history.replaceChildren(...saved.map(item));
   }
 
@@ -167,10 +206,17 @@
     const button = event.target.closest("button.delete");
     if (!button) return;
     errorEl.hidden = true;
-    const response = await fetch(`/api/tts/${button.dataset.uuid}/`, {method: "DELETE", headers: headers(),
-                                                                      credentials: "same-origin"});
-    if (response.status === 204) button.closest("li").remove();
-    else showError(await errorMessage(response));
+    button.disabled = true;
+    try {
+      const response = await fetch(`/api/tts/${button.dataset.uuid}/`, {method: "DELETE", headers: headers(),
+                                                                        credentials: "same-origin"});
+      if (response.status === 204 || response.status === 404) button.closest("li").remove(); // 404: already gone
+      else showError(await errorMessage(response));
+    } catch (err) {
+      showError(`Could not delete: ${err.message}`);
+    } finally {
+      button.disabled = false;
+    }
   });
 
   form.addEventListener("submit", async (event) => {
@@ -182,7 +228,7 @@
     try {
       const rec = o.format === "mp3" && canStream() ? await streamed(o) : await whole(o);
       show(rec);
-      statusEl.textContent = "Done.";
+      statusEl.textContent = rec.local ? "Done (not kept on the server)." : "Done.";
     } catch (err) {
       showError(err.message);
     } finally {
