@@ -93,11 +93,23 @@ def store_audio(sound: TTSound, result: SynthesisResult, commit) -> bool:
                 raise StorageError(exc) from exc
             kept = commit(name)
     except BaseException:
-        delete_file(storage, name)
+        # An asynchronous exception (Celery's soft time limit, a signal) can land after the COMMIT, while the
+        # transaction block exits: the record then names this file, which must stay.
+        if not _names_file(sound, name):
+            delete_file(storage, name)
         raise
     if not kept:
         delete_file(storage, name)
     return kept
+
+
+def _names_file(sound: TTSound, name: str) -> bool:
+    """Whether the committed record holds ``name`` (True when that cannot be read: keep a file rather than lose one
+    a record may point to; manage.py clean_orphans removes what no record names)."""
+    try:
+        return TTSound.objects.filter(pk=sound.pk, audio_join=name).exists()
+    except Exception:  # noqa: BLE001 - the database is down: decide for keeping
+        return True
 
 
 # ------------------------------------------------------------------------------------------------ the job
@@ -195,6 +207,9 @@ def _run_claimed(sound: TTSound, runner: str, retries: int, publish: Publish | N
     try:
         done = _synthesize(sound, publish, keep=keep or publish is None)
     except Exception as exc:
+        if _finished(pk, attempt):  # the exception came after the commit (see store_audio): the job is done
+            log.warning("job %s attempt %d: %s after it was stored; it stays done", pk, attempt, type(exc).__name__)
+            return "done"
         error = classify(exc)
         log.log(logging.WARNING if error.transient or error.code.startswith("invalid") else logging.ERROR,
                 "job %s attempt %d failed: %s (%s)", pk, attempt, error.code, exc, exc_info=error.code == "internal_error")
@@ -210,6 +225,13 @@ def _run_claimed(sound: TTSound, runner: str, retries: int, publish: Publish | N
         return "skipped"
     log.info("job %s done (attempt %d, %s)", pk, attempt, runner)
     return "done"
+
+
+def _finished(pk, attempt: int) -> bool:
+    try:
+        return TTSound.objects.filter(pk=pk, attempts=attempt, status=Status.DONE).exists()
+    except (OperationalError, InterfaceError):
+        return False
 
 
 def _end(pk, attempt: int, *, status: str, error: JobError) -> None:

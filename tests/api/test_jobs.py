@@ -126,6 +126,32 @@ def test_a_job_past_its_time_limit_fails_with_timeout(user, set_tts, media_files
     assert (sound.status, sound.error_code) == ("failed", "timeout") and media_files() == []
 
 
+def test_a_time_limit_that_lands_just_after_the_commit_keeps_the_job_done_with_its_file(user, media_files,
+                                                                                        monkeypatch):
+    """Celery's soft time limit is an asynchronous exception: it can arrive while the transaction block exits,
+    after the COMMIT. The record then names its file, so the file stays and the job counts as done."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    real_atomic = transaction.atomic
+
+    class LateLimit:  # the block commits, then the exception arrives on the way out
+        def __enter__(self):
+            self.block = real_atomic()
+            return self.block.__enter__()
+
+        def __exit__(self, *exc):
+            self.block.__exit__(*exc)
+            if exc[0] is None:
+                raise SoftTimeLimitExceeded()
+
+    monkeypatch.setattr(jobs.transaction, "atomic", LateLimit)
+    sound = TTSound.objects.create(text_content=TEXT, owner=user)
+    assert jobs.run_job(sound.pk, runner="test") == "done"
+    sound.refresh_from_db()
+    assert sound.status == "done" and sound.audio_join.name
+    assert [p.name for p in media_files()] == [sound.audio_join.name.rsplit("/", 1)[-1]]
+
+
 def test_failed_jobs_are_requeued_and_then_done(user, set_tts, tiny_checkpoints, tmp_path, media_files):
     from API import engine
 

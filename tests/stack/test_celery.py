@@ -45,9 +45,10 @@ def job_env(broker) -> dict[str, str]:
         "CELERY_BROKER_URL": broker["url"],
         "TTS_QUEUE": broker["queue"],
         # Short limits so that redelivery after a vanished worker is seconds, not the production hour; the
-        # visibility timeout is still longer than the hard time limit (10 + 5 s), as the settings demand.
-        "TTS_JOB_TIME_LIMIT": "10",
-        "TTS_JOB_VISIBILITY_TIMEOUT": "16",
+        # visibility timeout is still longer than the hard time limit (20 + 5 s), as the settings demand. The
+        # slow voice's job takes 6-10 s on these CPUs: the limit leaves it room on a loaded machine.
+        "TTS_JOB_TIME_LIMIT": "20",
+        "TTS_JOB_VISIBILITY_TIMEOUT": "26",
         "TTS_SYNC_TIMEOUT": "4",
         "TTS_JOB_RETRY_DELAY": "0.2",
         "TTS_LOAD_AT_STARTUP": "1",
