@@ -15,7 +15,6 @@ import json
 import math
 import os
 import pathlib
-import re
 import shutil
 import subprocess
 import tempfile
@@ -26,6 +25,7 @@ import torch
 from tts_core import HandlerConfig, TacotronHandler
 from tts_core.audio import read_wav, to_pcm16, write_wav
 from tts_core.text import clean_text
+from tts_core.text.compare import spoken_form
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -33,7 +33,7 @@ ASR_RATE = 16000
 
 
 def normalise(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z' ]+", " ", clean_text(text).replace("-", " ")).split())
+    return spoken_form(clean_text(text))
 
 
 def to_16k(audio: np.ndarray, rate: int) -> np.ndarray:

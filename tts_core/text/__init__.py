@@ -124,13 +124,38 @@ def sequence_to_text(ids: list[int]) -> str:
 
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
+# Words after which a full stop is an abbreviation's, not a sentence's end (the front end reads them in context:
+# "Dr. Jones", "Feb. 2nd", "No. 5", "e.g. fruit", "J. K. Rowling").
+_NEVER_LAST = re.compile(
+    r"(?:^|[\s(])(?:mrs?|ms|dr|drs|prof|st|sts|sr|jr|sen|gov|rep|pres|gen|capt|sgt|lt|col|maj|rev|hon|fr|mt|ft|fig|"
+    r"figs|no|nos|p|pp|vol|vols|ch|sec|eq|vs|approx|tel|ext|apt|jan|feb|mar|apr|jun|jul|"
+    r"aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|e\.g|i\.e|[a-z])\.$", re.IGNORECASE)
+
+
+_STREET_LAST = re.compile(r"[A-Z][a-z]+\s+St\.$")  # 'Baker St.' may end a sentence; 'St. Louis' goes on
+
+
+def _sentences(text: str) -> list[str]:
+    """Split at sentence ends: '.', '!', '?', ';' followed by space, or a blank line; a full stop is not an end
+    when the next word starts in lowercase ("10 a.m. sharp", "etc. are") or it ends an abbreviation that is not
+    said last (titles, months, weekdays, references, initials)."""
+    out, start = [], 0
+    for m in _SENTENCE_END.finditer(text):
+        before, after = text[start:m.start()], text[m.end():m.end() + 1]
+        if before.endswith(".") and "\n\n" not in m.group(0).replace(" ", "") and (
+                after[:1].islower() or _NEVER_LAST.search(before) and not _STREET_LAST.search(before)):
+            continue
+        out.append(before)
+        start = m.end()
+    out.append(text[start:])
+    return out
 
 
 def split_sentences(text: str, max_chars: int = 250) -> list[str]:
     """Split raw text into sentences, then cut sentences longer than ``max_chars`` at commas or spaces, so each
     piece stays well inside the decoder's step limit."""
     pieces: list[str] = []
-    for sentence in _SENTENCE_END.split(text):
+    for sentence in _sentences(text):
         sentence = " ".join(sentence.split())
         while len(sentence) > max_chars:
             cut = sentence.rfind(", ", 0, max_chars)

@@ -1,0 +1,59 @@
+"""Abbreviations, with or without the dot: titles (Mr, Dr., Prof., Sen.), e.g. / i.e. / etc. / vs., addresses
+(St., Ave., Blvd.), references (No. 5, p. 12, pp. 12-14, Fig. 3, vol. 2, ch. 3), and initialisms that cannot be
+said as a word (BBC, CNN, TV, DC: no vowel), which are spelled.
+
+Rules: 'No.' is 'number' only before a number ('The answer is No.' stays no); 'St.' after a capitalized word is
+'street' (Baker St.), otherwise 'saint' (St. Louis); p./pp./fig./vol./ch./no. only before a number; titles
+without a dot (Mr Smith) only before a capitalized name.
+"""
+from __future__ import annotations
+
+import re
+
+from ._words import letters
+
+_DOTTED = [(re.compile(r"\b%s\." % abbr, re.IGNORECASE), word) for abbr, word in [
+    ("mrs", "misess"), ("mr", "mister"), ("ms", "miss"), ("dr", "doctor"), ("co", "company"),
+    ("jr", "junior"), ("sr", "senior"), ("maj", "major"), ("gen", "general"), ("drs", "doctors"),
+    ("rev", "reverend"), ("lt", "lieutenant"), ("hon", "honorable"), ("sgt", "sergeant"), ("capt", "captain"),
+    ("esq", "esquire"), ("ltd", "limited"), ("col", "colonel"), ("ft", "fort"), ("mt", "mount"),
+    ("prof", "professor"), ("inc", "incorporated"), ("corp", "corporation"),
+    ("etc", "et cetera"), ("approx", "approximately"), ("dept", "department"), ("sen", "senator"),
+    ("gov", "governor"), ("pres", "president"), ("ave", "avenue"), ("blvd", "boulevard"), ("rd", "road"),
+    ("hwy", "highway"), ("ln", "lane"), ("apt", "apartment"), ("est", "established"), ("tel", "telephone"),
+    ("dept", "department"), ("univ", "university"), ("assn", "association"), ("bros", "brothers"),
+]]
+_PHRASES = [(re.compile(p, re.IGNORECASE), w) for p, w in [
+    (r"\be\.\s?g\.", "for example"), (r"\bi\.\s?e\.", "that is"), (r"\bph\.\s?d\.", "p h d"),
+    (r"\bvs\b\.?", "versus"), (r"\bw/o\b", "without"), (r"\bw/(?=\s)", "with"),
+]]
+_BEFORE_NUMBER = [(re.compile(r"\b%s\.\s?(?=#?\d)" % abbr, re.IGNORECASE), word + " ") for abbr, word in [
+    ("no", "number"), ("nos", "numbers"), ("pp", "pages"), ("p", "page"), ("fig", "figure"), ("figs", "figures"),
+    ("vol", "volume"), ("vols", "volumes"), ("ch", "chapter"), ("sec", "section"), ("eq", "equation"),
+]]
+_TITLES = re.compile(r"\b(Mrs|Mr|Ms|Dr|Prof|St)\b(?=\s+[A-Z])")
+_TITLE_WORDS = {"Mrs": "misess", "Mr": "mister", "Ms": "miss", "Dr": "doctor", "Prof": "professor", "St": "saint"}
+_STREET = re.compile(r"\b([A-Z][a-z]+\s+)St\.")
+_SAINT = re.compile(r"\bSt\.\s?")
+_INITIALISM = re.compile(r"\b[B-DF-HJ-NP-TV-Z]{2,5}\b")
+
+
+def _ending(word: str):
+    """The replacement, keeping the full stop when the abbreviation ends the text (a sentence must end in one)."""
+    def replace(m: re.Match[str]) -> str:
+        keep = m.group(0).endswith(".") and not m.string[m.end():].strip()
+        return m.expand(word) + ("." if keep else "")
+    return replace
+
+
+def apply(text: str) -> str:
+    for pattern, word in _PHRASES:
+        text = pattern.sub(_ending(word), text)
+    for pattern, word in _BEFORE_NUMBER:
+        text = pattern.sub(word, text)
+    text = _STREET.sub(_ending(r"\1street"), text)
+    text = _SAINT.sub("saint ", text)
+    for pattern, word in _DOTTED:
+        text = pattern.sub(_ending(word), text)
+    text = _TITLES.sub(lambda m: _TITLE_WORDS[m.group(1)], text)
+    return _INITIALISM.sub(lambda m: letters(m.group(0)), text)

@@ -1,0 +1,56 @@
+"""Telephone numbers, read digit by digit in their groups with a pause between groups, 0 as 'oh':
+'(212) 555-0199' -> two one two, five five five, oh one nine nine.
+
+Rules: North American numbers (with or without +1 / 1-, parentheses, dashes, dots or spaces); the toll-free area
+code 800 is 'eight hundred' (888, 877, ... stay digits, as people say them); international numbers start with '+';
+a bare 555-0199 is a telephone number when its second group starts with 0 or a word like 'call' or 'number'
+comes just before (otherwise 200-1000 is a range). Extensions: 'ext. 42', 'x105', 'extension 7': two digits as a
+number (forty-two), others digit by digit (one oh five).
+"""
+from __future__ import annotations
+
+import re
+
+from ..numbers import cardinal, digits
+
+_EXT = r"(?:,?\s*(?:ext\.?|extension|x)\s?(\d{1,5}))?"
+_NANP = re.compile(r"(?<![\w+])(?:(\+?1)[\s.-]?)?(?:\((\d{3})\)\s?|(\d{3})[\s.-])(\d{3})[\s.-](\d{4})\b" + _EXT)
+_INTERNATIONAL = re.compile(r"(?<![\w+])\+(\d{1,3})((?:[\s.-]\d{1,8}){2,6})\b" + _EXT)
+_LOCAL = re.compile(r"(?<![\w+./-])(\d{3})-(\d{4})\b(?![-/.]\d)" + _EXT)
+_CONTEXT = re.compile(r"\b(?:call|dial|phone|tel|telephone|fax|text|number|mobile|cell|contact|reach us at)"
+                      r"(?:\s+(?:is|was|at))?\W*$", re.IGNORECASE)
+
+
+def _group(g: str) -> str:
+    return digits(g, zero="oh")
+
+
+def _ext(ext: str | None) -> str:
+    if not ext:
+        return ""
+    return ", extension " + (cardinal(int(ext)) if len(ext) == 2 else _group(ext))
+
+
+def _nanp(m: re.Match[str]) -> str:
+    country, area = m.group(1), m.group(2) or m.group(3)
+    groups = ([("plus " if country.startswith("+") else "") + "one"] if country else [])
+    groups.append("eight hundred" if area == "800" else _group(area))
+    groups += [_group(m.group(4)), _group(m.group(5))]
+    return ", ".join(groups) + _ext(m.group(6))
+
+
+def _international(m: re.Match[str]) -> str:
+    groups = ["plus " + _group(m.group(1))] + [_group(g) for g in re.split(r"[\s.-]", m.group(2).strip()) if g]
+    return ", ".join(groups) + _ext(m.group(3))
+
+
+def _local(m: re.Match[str]) -> str:
+    if not (m.group(2).startswith("0") or _CONTEXT.search(m.string[max(0, m.start() - 30):m.start()])):
+        return m.group(0)
+    return _group(m.group(1)) + ", " + _group(m.group(2)) + _ext(m.group(3))
+
+
+def apply(text: str) -> str:
+    text = _NANP.sub(_nanp, text)
+    text = _INTERNATIONAL.sub(_international, text)
+    return _LOCAL.sub(_local, text)
