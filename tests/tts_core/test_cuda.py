@@ -1,0 +1,55 @@
+"""The CUDA path, run where a GPU is (scripts/gpu_check.sh runs this file on a lent machine; elsewhere it skips):
+Tacotron2 on CUDA equals the CPU, fp16 WaveGlow stays faithful, and the handler speaks on the GPU."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from tts_core import HandlerConfig, TacotronHandler
+from tts_core.bench.stats import snr_db
+from tts_core.precision import prepare_models
+from tts_core.text import text_to_sequence
+
+from .factories import save_our_tacotron, tiny_tacotron, tiny_waveglow
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (scripts/gpu_check.sh)")
+CUDA = torch.device("cuda")
+
+
+def _batch(device):
+    ids = text_to_sequence("Hello there, this runs on the GPU.")
+    return torch.tensor([ids], device=device), torch.tensor([len(ids)], device=device)
+
+
+def test_tacotron2_on_cuda_gives_the_cpus_mels():
+    model = tiny_tacotron()
+    with torch.inference_mode():
+        cpu = model.infer_full(*_batch("cpu"), max_decoder_steps=30, prenet_dropout=0.0)
+        gpu = model.to(CUDA).infer_full(*_batch(CUDA), max_decoder_steps=30, prenet_dropout=0.0)
+    assert gpu.mel_outputs_postnet.shape == cpu.mel_outputs_postnet.shape
+    assert (gpu.mel_outputs_postnet.cpu() - cpu.mel_outputs_postnet).abs().max() < 1e-3
+
+
+def test_fp16_waveglow_on_cuda_is_faithful_to_fp32():
+    wg = tiny_waveglow(weight_norm=False).to(CUDA)
+    mel = torch.randn(1, 80, 40, device=CUDA) * 0.5 - 4
+    reference = prepare_models(tiny_tacotron().to(CUDA), wg, "eager", CUDA)
+    fast = prepare_models(tiny_tacotron().to(CUDA), wg, "fp16", CUDA)
+    outs = []
+    for models in (reference, fast):
+        with models.context():
+            outs.append(models.waveglow.infer(mel, sigma=0.666, generator=torch.Generator(CUDA).manual_seed(3))
+                        .float().cpu())
+    assert snr_db(outs[0], outs[1]) >= 30
+
+
+def test_the_handler_speaks_on_the_gpu_in_fp16(tmp_path):
+    tpath = save_our_tacotron(tmp_path / "t.pt", tiny_tacotron(max_decoder_steps=60))
+    wpath = tmp_path / "w.pt"
+    torch.save({"state_dict": tiny_waveglow().state_dict()}, wpath)
+    handler = TacotronHandler(HandlerConfig(tacotron2_checkpoint=str(tpath), waveglow_checkpoint=str(wpath),
+                                            device="cuda", precision="auto")).initialize()
+    result = handler.synthesize("Hello from the graphics card.")
+    assert handler.precision == "fp16"
+    assert result.audio.dtype == np.float32 and np.isfinite(result.audio).all() and np.abs(result.audio).max() > 0
