@@ -127,23 +127,28 @@ _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n\s*\n")
 # Words after which a full stop is an abbreviation's, not a sentence's end (the front end reads them in context:
 # "Dr. Jones", "Feb. 2nd", "No. 5", "e.g. fruit", "J. K. Rowling").
 _NEVER_LAST = re.compile(
-    r"(?:^|[\s(])(?:mrs?|ms|dr|drs|prof|st|sts|sr|jr|sen|gov|rep|pres|gen|capt|sgt|lt|col|maj|rev|hon|fr|mt|ft|fig|"
-    r"figs|no|nos|p|pp|vol|vols|ch|sec|eq|vs|approx|tel|ext|apt|jan|feb|mar|apr|jun|jul|"
-    r"aug|sep|sept|oct|nov|dec|mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|e\.g|i\.e|[a-z])\.$", re.IGNORECASE)
-
-
+    r"(?:(?:^|[\s(])(?:mrs?|ms|dr|drs|prof|st|sts|sr|jr|sen|gov|rep|pres|gen|capt|sgt|lt|col|maj|rev|hon|fr|mt|ft|"
+    r"vs|approx|tel|ext|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec|e\.g|i\.e|[a-z])|(?-i:(?:[A-Z]\.){2,}[A-Z]?))\.?$",
+    re.IGNORECASE)
+# These end a sentence too ('Just say no.', 'We sat in the sun.'), except before what they introduce.
+_BEFORE_NUMBER_LAST = re.compile(r"(?:^|[\s(])(?:no|nos|p|pp|fig|figs|vol|vols|ch|sec|eq|apt)\.$", re.IGNORECASE)
+_WEEKDAY_LAST = re.compile(r"(?:^|[\s(])(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)\.$", re.IGNORECASE)
+_DATE_NEXT = re.compile(r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)|\d", re.IGNORECASE)
 _STREET_LAST = re.compile(r"[A-Z][a-z]+\s+St\.$")  # 'Baker St.' may end a sentence; 'St. Louis' goes on
 
 
 def _sentences(text: str) -> list[str]:
     """Split at sentence ends: '.', '!', '?', ';' followed by space, or a blank line; a full stop is not an end
-    when the next word starts in lowercase ("10 a.m. sharp", "etc. are") or it ends an abbreviation that is not
-    said last (titles, months, weekdays, references, initials)."""
+    when the next word starts in lowercase ("10 a.m. sharp", "etc. are"), when it ends an abbreviation that is not
+    said last (titles, months, initials, U.S.), or a reference before its number (No. 5, p. 12) or a weekday
+    before its date (Wed. Oct. 9)."""
     out, start = [], 0
     for m in _SENTENCE_END.finditer(text):
-        before, after = text[start:m.start()], text[m.end():m.end() + 1]
+        before, after = text[start:m.start()], text[m.end():m.end() + 3]
         if before.endswith(".") and "\n\n" not in m.group(0).replace(" ", "") and (
-                after[:1].islower() or _NEVER_LAST.search(before) and not _STREET_LAST.search(before)):
+                after[:1].islower() or _NEVER_LAST.search(before) and not _STREET_LAST.search(before)
+                or _BEFORE_NUMBER_LAST.search(before) and after[:1] in "0123456789#"
+                or _WEEKDAY_LAST.search(before) and _DATE_NEXT.match(after)):
             continue
         out.append(before)
         start = m.end()

@@ -16,6 +16,7 @@ Ambiguous cases follow the rule written in each module's docstring.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 
 from .numbers import normalize_numbers
@@ -35,8 +36,16 @@ def _keep_script(ch: str) -> str:
     return ch
 
 
+# Marks that NFKC would turn into letters ('™' -> 'TM') or unidecode into nonsense ('§' -> 'SS'): readers skip
+# trademark signs and say the others.
+_MARKS = {"\u2122": " ", "\u00ae": " ", "\u2120": " ", "\u00a9": " copyright ", "\u00a7": " section ",
+          "\u00b6": " paragraph "}
+_MARK_RE = re.compile("[%s]" % "".join(_MARKS))
+
+
 def normalize(text: str) -> str:
     """Written text -> the words a reader says (case and punctuation kept, for the cleaners to fold)."""
+    text = _MARK_RE.sub(lambda m: _MARKS[m.group(0)], text)
     text = fractions.expand_vulgar(text)  # before NFKC, which would turn '1½' into '11⁄2'
     text = unicodedata.normalize("NFKC", text)
     text = "".join(_keep_script(ch) for ch in text)

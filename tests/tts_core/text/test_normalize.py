@@ -87,6 +87,14 @@ def test_hostile_input_never_crashes_and_stays_in_the_symbol_table():
         text_to_sequence(text)
 
 
+@pytest.mark.parametrize("text", ["Pay $99999999999999999999 now.", "€99999999999999999999", "100000000000000000000¢",
+                                  "99999999999999999999 1/2 cups", "-$1,000,000,000,000,000,000", "#99999999999999999999",
+                                  "99999999999999999999th", "99999999999999999999%", "99999999999999999999 kg"])
+def test_huge_numbers_are_read_digit_by_digit_not_an_error(text):
+    cleaned = clean_text(text)
+    assert "nine" in cleaned or "zero" in cleaned or "one" in cleaned
+
+
 @pytest.mark.parametrize("piece", ["a.", "1-", "1/", "1%", "a@", "#a", "I ", "1 ", "12:", "$1", "+1 ", "Mr ", "x."])
 def test_pathological_repetition_stays_linear(piece):
     """No rule backtracks catastrophically (a guard against quadratic regexes, not a speed target)."""

@@ -2,8 +2,9 @@
 twenty twenty-one; '2021-07-04' (ISO) the same; '1 January 2020' -> the first of january twenty twenty;
 'Tue., Aug. 3' -> tuesday, august third.
 
-Rules: numeric dates need a year (3/4 alone is a fraction); they are month first (US) unless the first number
-cannot be a month (25/12/2024 is day first). A month name or abbreviation is a month when capitalized and followed
+Rules: numeric dates are month first (US) unless the first number cannot be a month (25/12/2024 is day first); a
+month/day without a year is a date only when the day cannot be a usual fraction's denominator (3/15, 11/30 are
+dates; 3/4, 7/16 are fractions: days 13-31 except 16). A month name or abbreviation is a month when capitalized and followed
 by a day, or when abbreviated with a dot (Feb.); 'May 5' is may fifth. A weekday abbreviation (Mon, Tue., Sat.)
 is a weekday when a date follows; 'Sun.' alone stays the sun. Two-digit years are read as numbers ('99 -> ninety-nine).
 """
@@ -24,6 +25,7 @@ _ANY_MONTH = r"(?:%s)" % "|".join(MONTHS + [m.capitalize() for m in MONTHS] + li
 
 _ISO = re.compile(r"(?<![\w./-])(\d{4})-(\d{2})-(\d{2})(?![\w/-])")
 _NUMERIC = re.compile(r"(?<![\w./-])(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})(?![\w/-])")
+_MONTH_DAY_NUMERIC = re.compile(r"(?<![\w./-])(1[0-2]|0?[1-9])/(1[3-57-9]|2\d|3[01])(?![\w/-])")
 _WEEKDAY = re.compile(r"\b(%s)\b\.?(?=,?\s+(?:%s|\d))" % ("|".join(_DAYS), _ANY_MONTH))
 _MONTH_DAY = re.compile(r"\b(%s)\s+(\d{1,2})(?:st|nd|rd|th)?\b(?![:.,]?\d)(?:(,?)\s+(\d{4})\b)?" % _MONTH_NAME)
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)?\s+(%s)\b(?:,?\s+(\d{4})\b)?" % _MONTH_NAME)
@@ -82,6 +84,7 @@ def _day_month(m: re.Match[str]) -> str:
 def apply(text: str) -> str:
     text = _ISO.sub(_iso, text)
     text = _NUMERIC.sub(_numeric, text)
+    text = _MONTH_DAY_NUMERIC.sub(lambda m: _spoken(int(m.group(1)), int(m.group(2)), None), text)
     text = _WEEKDAY.sub(lambda m: _DAYS[m.group(1)], text)
     text = _MONTH_DAY.sub(_month_day, text)
     text = _DAY_MONTH.sub(_day_month, text)

@@ -4,13 +4,16 @@ celsius; '3.5%' -> three point five percent; '5‰' -> five per mille.
 
 Rules: a unit is read only after a number; 1 takes the singular, every other amount the plural, and after 'a'/'an'
 the unit is singular ('a 10 oz steak' -> a ten ounce steak). Ambiguous symbols are left alone: 'in' (the word),
-lowercase 'l', 't', 'st'; 'm' after a number is meters (money's '$5m' is million, read before this).
+lowercase 'l', 't', 'st'; 'm' after a number is meters (money's '$5m' is million, read before this), except
+that '1.2m views', '10k followers' are counts. A fraction takes the singular ('1/2 tsp' -> one half teaspoon), a
+mixed number the plural. A unit's own full stop before a lowercase word is not a sentence's ('6 ft. tall').
 """
 from __future__ import annotations
 
 import re
 
 from ..numbers import is_one, number
+from . import fractions
 
 # symbol -> (singular, plural)
 _UNITS = {
@@ -43,7 +46,12 @@ _UNITS = {
 _SQUARE = {"m": "meter", "km": "kilometer", "cm": "centimeter", "mm": "millimeter", "ft": "foot", "mi": "mile"}
 _UNIT = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 _NUM = r"(?<![\w.,])(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)"
-_MEASURE = re.compile(_NUM + r"\s?(%s)(?![\w/²³'\u2019-])" % _UNIT)
+_MEASURE = re.compile(_NUM + r"\s?(%s)(?![\w/²³'\u2019-])(\.(?=\s+[a-z]))?" % _UNIT)
+_FRACTION_MEASURE = re.compile(r"(?<![\w.,/])(?:(\d+)\s+)?(\d{1,2})/(\d{1,3})\s?(%s)(?![\w/²³'\u2019-])" % _UNIT)
+# '1.2m views', '10k followers', '3m people': a count, not meters ('5k run' stays a 5 K run)
+_COUNT = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)(k|K|m|bn)\s+"
+                    r"(?=people\b|(?!(?:is|was|has|as|its|this|his|us|yes|does|plus|versus|across|always)\b)[a-z]+s\b)")
+_COUNT_WORDS = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion"}
 _AREA = re.compile(_NUM + r"\s?(?:(sq\.?\s?)(ft|mi|m|km)|(m|km|cm|mm|ft|mi)(²|2|³|3))(?![\w])")
 _TEMPERATURE = re.compile(r"(?<![\w.,])([-+\u2212]?)(\d+(?:\.\d+)?)\s?(?:°\s?|\s?degrees?\s)([CFK])\b")
 _DEGREES = re.compile(r"(?<![\w.,])([-+\u2212]?)(\d+(?:\.\d+)?)\s?°")
@@ -76,10 +84,20 @@ def _degrees(sign: str, amount: str, scale: str | None) -> str:
     return words + (" " + _SCALES[scale] if scale else "")
 
 
+def _fraction_measure(m: re.Match[str]) -> str:
+    spoken = fractions.words(m.group(1), int(m.group(2)), int(m.group(3)))
+    if spoken is None:
+        return m.group(0)
+    one, many = _UNITS[m.group(4)]
+    return f"{spoken} {many if m.group(1) else one}"
+
+
 def apply(text: str) -> str:
     text = _TEMPERATURE.sub(lambda m: _degrees(m.group(1), m.group(2), m.group(3)), text)
     text = _DEGREES.sub(lambda m: _degrees(m.group(1), m.group(2), None), text)
     text = _PERCENT.sub(lambda m: ("minus " if m.group(1) else "") + number(m.group(2))
                         + (" percent" if m.group(3) == "%" else " per mille"), text)
+    text = _COUNT.sub(lambda m: f"{number(m.group(1))} {_COUNT_WORDS[m.group(2)]} ", text)
     text = _AREA.sub(_area, text)
+    text = _FRACTION_MEASURE.sub(_fraction_measure, text)
     return _MEASURE.sub(_measure, text)

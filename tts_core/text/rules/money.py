@@ -2,13 +2,14 @@
 '50¢' -> fifty cents; '$5M' / '$80k' / '$2B' -> five million / eighty thousand / two billion dollars;
 '100 USD', 'EUR 20'; 'A$20' -> twenty australian dollars.
 
+A minus before the sign is said ('-$12.34' -> minus twelve dollars and thirty-four cents).
 Rule: after 'a' or 'an' the unit is singular ('a $2B deal' -> a two billion dollar deal, as said).
 """
 from __future__ import annotations
 
 import re
 
-from ..numbers import NUMBER, cardinal, is_one, number
+from ..numbers import NUMBER, integer, is_one, number
 
 # sign or code -> (one, many, sub-unit one, sub-unit many); sub-units only where people say them
 _UNITS = {
@@ -33,7 +34,8 @@ _MAGNITUDES = {"k": "thousand", "K": "thousand", "thousand": "thousand", "m": "m
                "mn": "million", "million": "million", "b": "billion", "B": "billion", "bn": "billion",
                "billion": "billion", "t": "trillion", "T": "trillion", "tn": "trillion", "trillion": "trillion"}
 _MAGNITUDE = r"(?:\s?(thousand|million|billion|trillion)\b|(k|K|m|M|mn|b|B|bn|T|tn)\b)?"
-_BEFORE = re.compile(r"(%s)\s?(%s)%s" % (_SIGNS, NUMBER, _MAGNITUDE), re.IGNORECASE)
+_BEFORE = re.compile(r"(?:(?<![\w.])([-\u2212])(?=[$£€¥₹₩]))?(%s)\s?(%s)%s" % (_SIGNS, NUMBER, _MAGNITUDE),
+                     re.IGNORECASE)
 _CODE_BEFORE = re.compile(r"\b(%s)\s?(%s)%s" % (_CODES, NUMBER, _MAGNITUDE))
 _CODE_AFTER = re.compile(r"(?<![\w.])(%s)%s\s?(%s)\b" % (NUMBER, _MAGNITUDE, _CODES))
 _CENTS = re.compile(r"(?<![\w.])(\d+)\s?¢")
@@ -47,14 +49,16 @@ def _amount(unit: str, amount: str, magnitude: str | None, singular: bool) -> st
         return f"{number(amount)} {scale} {one if singular else many}"
     whole, _, frac = amount.replace(",", "").partition(".")
     units = int(whole) if whole else 0
+    if len(whole) > 15:  # an ID, not an amount
+        return f"{number(amount)} {many}"
     if frac and sub_one is None or len(frac) > 2:
         return f"{number(amount)} {one if singular else many}"
     cents = int((frac + "00")[:2]) if frac else 0
     parts = []
     if units or not cents:
-        parts.append(f"{cardinal(units)} {one if units == 1 or singular else many}")
+        parts.append(f"{integer(str(units))} {one if units == 1 or singular else many}")
     if cents:
-        parts.append(f"{cardinal(cents)} {sub_one if cents == 1 else sub_many}")
+        parts.append(f"{integer(str(cents))} {sub_one if cents == 1 else sub_many}")
     return " and ".join(parts)
 
 
@@ -67,7 +71,8 @@ def _unit(token: str) -> str:
 
 
 def apply(text: str) -> str:
-    text = _BEFORE.sub(lambda m: _amount(_unit(m.group(1)), m.group(2), m.group(3) or m.group(4), _singular(m)), text)
+    text = _BEFORE.sub(lambda m: ("minus " if m.group(1) else "")
+                       + _amount(_unit(m.group(2)), m.group(3), m.group(4) or m.group(5), _singular(m)), text)
     text = _CODE_BEFORE.sub(lambda m: _amount(m.group(1), m.group(2), m.group(3) or m.group(4), _singular(m)), text)
     text = _CODE_AFTER.sub(lambda m: _amount(m.group(4), m.group(1), m.group(2) or m.group(3), _singular(m)), text)
-    return _CENTS.sub(lambda m: cardinal(int(m.group(1))) + (" cent" if is_one(m.group(1)) else " cents"), text)
+    return _CENTS.sub(lambda m: integer(m.group(1)) + (" cent" if is_one(m.group(1)) else " cents"), text)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 _SIGN = r"[$£€¥₹₩]?"
-_SIDE = _SIGN + r"\d+(?:,\d{3})*(?:\.\d+)?(?::[0-5]\d)?(?:\s?[ap]\.?m\.?)?"
+_SIDE = _SIGN + r"\d+(?:,\d{3})*(?:\.\d+)?(?::[0-5]\d)?(?:\s?[ap]\.?m\.?|\s?%)?"
 _RANGE = re.compile(r"(?<![\w.,/-])(%s)(?:\s?[\u2013\u2014]\s?|-)(%s)(?![\w/]*-\d)" % (_SIDE, _SIGN + r"\d"),
                     re.IGNORECASE)
 

@@ -5,7 +5,9 @@ Rules: North American numbers (with or without +1 / 1-, parentheses, dashes, dot
 code 800 is 'eight hundred' (888, 877, ... stay digits, as people say them); international numbers start with '+';
 a bare 555-0199 is a telephone number when its second group starts with 0 or a word like 'call' or 'number'
 comes just before (otherwise 200-1000 is a range). Extensions: 'ext. 42', 'x105', 'extension 7': two digits as a
-number (forty-two), others digit by digit (one oh five).
+number (forty-two), others digit by digit (one oh five). Vanity numbers: '1-800-FLOWERS' -> one, eight hundred,
+flowers. Emergency numbers after call/dial (911, 999, 112) and codes (a PIN, passcode, verification or
+confirmation code, zip code) are digits one by one: 'code is 482913' -> four eight two nine one three.
 """
 from __future__ import annotations
 
@@ -17,6 +19,11 @@ _EXT = r"(?:,?\s*(?:ext\.?|extension|x)\s?(\d{1,5}))?"
 _NANP = re.compile(r"(?<![\w+])(?:(\+?1)[\s.-]?)?(?:\((\d{3})\)\s?|(\d{3})[\s.-])(\d{3})[\s.-](\d{4})\b" + _EXT)
 _INTERNATIONAL = re.compile(r"(?<![\w+])\+(\d{1,3})((?:[\s.-]\d{1,8}){2,6})\b" + _EXT)
 _LOCAL = re.compile(r"(?<![\w+./-])(\d{3})-(\d{4})\b(?![-/.]\d)" + _EXT)
+_VANITY = re.compile(r"(?<![\w+])(?:(1)-)?(800|888|877|866|855|844|833)-([A-Z]{4,10})\b")
+_EMERGENCY = re.compile(r"\b((?:call|dial|ring|phone|text)\s+)(911|999|112|000)\b", re.IGNORECASE)
+_CODE = re.compile(r"\b((?:pin|passcode|password|code|otp|zip|zip code|postcode|post code|confirmation number|"
+                   r"tracking number|reference number|order number)(?:\s+(?:is|was|number))?\s*[:#]?\s*)(\d{3,12})\b",
+                   re.IGNORECASE)
 _CONTEXT = re.compile(r"\b(?:call|dial|phone|tel|telephone|fax|text|number|mobile|cell|contact|reach us at)"
                       r"(?:\s+(?:is|was|at))?\W*$", re.IGNORECASE)
 
@@ -50,7 +57,15 @@ def _local(m: re.Match[str]) -> str:
     return _group(m.group(1)) + ", " + _group(m.group(2)) + _ext(m.group(3))
 
 
+def _vanity(m: re.Match[str]) -> str:
+    area = "eight hundred" if m.group(2) == "800" else _group(m.group(2))
+    return ("one, " if m.group(1) else "") + area + ", " + m.group(3).lower()
+
+
 def apply(text: str) -> str:
+    text = _VANITY.sub(_vanity, text)
+    text = _EMERGENCY.sub(lambda m: m.group(1) + digits(m.group(2)), text)
+    text = _CODE.sub(lambda m: m.group(1) + digits(m.group(2)), text)
     text = _NANP.sub(_nanp, text)
     text = _INTERNATIONAL.sub(_international, text)
     return _LOCAL.sub(_local, text)
