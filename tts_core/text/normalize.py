@@ -16,6 +16,7 @@ Ambiguous cases follow the rule written in each module's docstring.
 """
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 
@@ -23,6 +24,7 @@ from .numbers import normalize_numbers
 from .rules import (abbreviations, dates, decades, fractions, hashtags, measures, money, ranges, roman, signs,
                     telephone, times, web)
 
+log = logging.getLogger(__name__)
 _RULES = (web, hashtags, telephone, dates, decades, ranges, times, money, measures, fractions, roman,
           abbreviations, signs)
 
@@ -50,5 +52,8 @@ def normalize(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     text = "".join(_keep_script(ch) for ch in text)
     for rule in _RULES:
-        text = rule.apply(text)
+        try:
+            text = rule.apply(text)
+        except Exception:  # noqa: BLE001 - a rule's bug must not turn a user's text into a server error
+            log.exception("text rule %s failed; the text goes on without it", rule.__name__)
     return normalize_numbers(text)

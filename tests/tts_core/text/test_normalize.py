@@ -108,3 +108,15 @@ def test_roman_numeral_values():
     assert [roman.value(n) for n in ("I", "IV", "IX", "XIV", "XLII", "LVII", "MCMXCIX")] == \
         [1, 4, 9, 14, 42, 57, 1999]
     assert roman.value("IIII") is None and roman.value("VX") is None and roman.value("") is None
+
+
+def test_a_failing_rule_is_logged_and_the_text_read_without_it(monkeypatch, caplog):
+    """A bug in one rule (here: injected) must not make a user's text a server error."""
+    from tts_core.text.rules import dates
+
+    def broken(text):
+        raise RuntimeError("injected")
+
+    monkeypatch.setattr(dates, "apply", broken)
+    assert clean_text("It costs $5 on July 4.") == "it costs five dollars on july four."
+    assert "text rule tts_core.text.rules.dates failed" in caplog.text
