@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="fixes the prenet dropout draws and the vocoder noise: same seed, same audio")
     parser.add_argument("--alignment", type=pathlib.Path, help="save the first sentence's alignment as PNG")
     parser.add_argument("--speed", type=float, default=1.0, help="speaking speed, 0.25-4 (the service's speed)")
+    parser.add_argument("--griffin-lim-iters", type=int, help="Griffin-Lim iterations (default: the handler's)")
     args = parser.parse_args(argv)
 
     sentences = [s.strip() for s in args.sentences.read_text(encoding="utf-8").splitlines() if s.strip()]
@@ -95,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     # noise of every sentence.
     handler = TacotronHandler(HandlerConfig(tacotron2_checkpoint=args.tacotron2, waveglow_checkpoint=args.waveglow,
                                             precision=args.precision, device=args.device,
-                                            max_decoder_steps=args.max_decoder_steps, seed=args.seed))
+                                            max_decoder_steps=args.max_decoder_steps, seed=args.seed,
+                                            **({"griffin_lim_iters": args.griffin_lim_iters}
+                                               if args.griffin_lim_iters else {})))
     handler.initialize()
     teacher = not args.no_teacher and shutil.which("flite") is not None
     if args.out:

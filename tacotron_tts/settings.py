@@ -160,6 +160,7 @@ TTS = {
         default_vocoder=env.str("TTS_VOCODER", default=None) or None,
         max_text_length=env.int("TTS_MAX_TEXT_LENGTH", default=None),
         max_decoder_steps=env.int("TTS_MAX_DECODER_STEPS", default=None),
+        griffin_lim_iters=env.int("TTS_GRIFFIN_LIM_ITERS", default=None),
         cmudict_path=env.str("TTS_CMUDICT_PATH", default=None) or None,
     )),
     # Load the models in each worker process when it starts (after the fork), not on the first request.

@@ -23,7 +23,9 @@ class HandlerConfig:
     max_text_length: int = 2000  # characters per request
     max_decoder_steps: int | None = None  # per sentence; None: the checkpoint's own limit
     sentence_pause: float = 0.25  # seconds of silence between sentences
-    griffin_lim_iters: int = 60
+    # 16 (was 60): the bundled voice's WER over 5 seeds is no worse (0.252 against 0.279) and a 9 s sentence 42x real
+    # time against 24x; 32 is a little less phasey (spectral convergence 0.189; 16: 0.204; 60: 0.184)
+    griffin_lim_iters: int = 16
     batch_size: int = 4  # sentences decoded together
     warmup: bool = True
     seed: int | None = None  # fixed prenet dropout and vocoder noise for every request (tests); None: fresh draws

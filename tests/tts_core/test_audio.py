@@ -120,3 +120,17 @@ def test_vocoders_handle_very_short_outputs():
         assert griffin_lim(mel, stft, n_iters=2).shape == (1, frames * 256)
     den = Denoiser(tiny_waveglow(weight_norm=False))
     assert den(torch.rand(1, 256) - 0.5, 0.1).shape == (1, 256)
+
+
+@pytest.mark.parametrize("frames, length, batch", [(2, None, 1), (7, 1500, 2), (40, 40 * 256, 1), (40, 39 * 256 + 7, 3),
+                                                   (200, None, 2), (5, 2000, 1)])
+def test_our_istft_is_torchs(frames, length, batch):
+    """TacotronSTFT.istft (an overlap-add of our own, for Griffin-Lim's speed) gives torch.istft's result."""
+    stft = TacotronSTFT()
+    c = stft.cfg
+    spec = torch.randn(batch, c.filter_length // 2 + 1, frames, dtype=torch.complex64)
+    ours = stft.istft(spec, length)
+    reference = torch.istft(spec, c.filter_length, c.hop_length, c.win_length, window=stft.window, center=True,
+                            length=length)
+    assert ours.shape == reference.shape
+    assert (ours - reference).abs().max() < 1e-5 * max(1.0, reference.abs().max())
