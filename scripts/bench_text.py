@@ -9,7 +9,7 @@ front end and, in the same run, NVIDIA's english_cleaners and NVIDIA NeMo's WFST
 A case is right when the output's words (case, hyphens and punctuation folded: tts_core.text.compare) equal one of
 its readings. Speed: each engine reads every case's text --repeat times (after one warm-up pass); ms per 100
 characters is the total time over the total characters; the same for one long text (the cases joined, about
-10,000 characters) shows whether the cost grows linearly. NeMo's grammars are compiled once into --nemo-cache
+11,000 characters) shows whether the cost grows linearly. NeMo's grammars are compiled once into --nemo-cache
 (minutes the first time) and that start-up is reported apart. Benchmark-only: nothing here is imported by the
 product, and NVIDIA's and NeMo's code is never in this repository. To compare all three, use a separate virtual
 environment: pip install nemo-text-processing inflect torch==2.13.0 && pip install --no-deps -e . (this project).

@@ -6,8 +6,8 @@ every number left. The handler, training and evaluation all reach it through ``e
 ``text_to_sequence`` / ``clean_text``); nothing else expands text.
 
 The engine is our own ordered rules (one module per class in ``tts_core.text.rules``). Measured side by side by
-``scripts/bench_text.py``: NVIDIA NeMo's WFST normalizer reads 105 of our 206 cases right (ours all; on 66 cases
-written after the rules were frozen, 35 against our 65), takes 60-150 ms per 100 characters (the budget is 20;
+``scripts/bench_text.py``: NVIDIA NeMo's WFST normalizer reads 119 of our 236 cases right (ours all; on 66 cases
+written after the rules were frozen, 35 against our 65), takes 39-125 ms per 100 characters (the budget is 20;
 ours is under 1) and needs a compiled grammar cache; inflect's number_to_words says the same words as our
 ``numbers.cardinal`` but takes 63 µs a number against 0.9, so neither is used, and nothing does a job twice.
 Order matters: what contains dots, dashes and slashes of its own (URLs, telephone numbers, dates) is read
