@@ -145,10 +145,12 @@ def _sentences(text: str) -> list[str]:
     out, start = [], 0
     for m in _SENTENCE_END.finditer(text):
         before, after = text[start:m.start()], text[m.end():m.end() + 3]
+        tail = max(0, len(before) - 32)  # the patterns end at the full stop: look only there (linear time)
         if before.endswith(".") and "\n\n" not in m.group(0).replace(" ", "") and (
-                after[:1].islower() or _NEVER_LAST.search(before) and not _STREET_LAST.search(before)
-                or _BEFORE_NUMBER_LAST.search(before) and after[:1] in "0123456789#"
-                or _WEEKDAY_LAST.search(before) and _DATE_NEXT.match(after)):
+                after[:1].islower()
+                or _NEVER_LAST.search(before, tail) and not _STREET_LAST.search(before, tail)
+                or _BEFORE_NUMBER_LAST.search(before, tail) and after[:1] in "0123456789#"
+                or _WEEKDAY_LAST.search(before, tail) and _DATE_NEXT.match(after)):
             continue
         out.append(before)
         start = m.end()

@@ -120,3 +120,11 @@ def test_a_failing_rule_is_logged_and_the_text_read_without_it(monkeypatch, capl
     monkeypatch.setattr(dates, "apply", broken)
     assert clean_text("It costs $5 on July 4.") == "it costs five dollars on july four."
     assert "text rule tts_core.text.rules.dates failed" in caplog.text
+
+
+@pytest.mark.parametrize("piece", ["Dr. ", "U.S. ", "No. 5 ", "a. ", "Wed. Oct. "])
+def test_sentence_splitting_stays_linear_on_abbreviations(piece):
+    """A guard against quadratic splitting (each full stop looks back only at its own word), not a speed target."""
+    start = time.perf_counter()
+    pieces = split_sentences(piece * 5000)
+    assert time.perf_counter() - start < 5 and all(len(p) <= 250 for p in pieces)
