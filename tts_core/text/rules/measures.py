@@ -51,6 +51,9 @@ _FRACTION_MEASURE = re.compile(r"(?<![\w.,/])(?:(\d+)\s+)?(\d{1,2})/(\d{1,3})\s?
 # '1.2m views', '10k followers', '3m people': a count, not meters ('5k run' stays a 5 K run)
 _COUNT = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)(k|K|m|bn)\s+"
                     r"(?=people\b|(?!(?:is|was|has|as|its|this|his|us|yes|does|plus|versus|across|always)\b)[a-z]+s\b)")
+_FEET_INCHES = re.compile(r"(?<![\w.,])(\d+)\s?(?:ft\.?|feet|foot|')\s?(\d{1,2})\s?(?:in\b\.?|inches\b|\"|'')")
+_INCHES = re.compile(r"(?<![\w.,])(\d+(?:\.\d+)?)(?:\"|'')(?=\s|$|[,.;:!?])")
+_FEET = re.compile(r"(?<![\w.,])(\d+)'(?=\s|$|[,.;:!?])")
 _COUNT_WORDS = {"k": "thousand", "K": "thousand", "m": "million", "M": "million", "bn": "billion", "B": "billion"}
 _AREA = re.compile(_NUM + r"\s?(?:(sq\.?\s?)(ft|mi|m|km)|(m|km|cm|mm|ft|mi)(²|2|³|3))(?![\w])")
 _TEMPERATURE = re.compile(r"(?<![\w.,])([-+\u2212]?)(\d+(?:\.\d+)?)\s?(?:°\s?|\s?degrees?\s)([CFK])\b")
@@ -63,6 +66,11 @@ _SIGN_WORDS = {"-": "minus ", "\u2212": "minus ", "+": "plus ", "": ""}
 
 def _singular(m: re.Match[str], amount: str) -> bool:
     return is_one(amount) or bool(_ARTICLE.search(m.string[max(0, m.start() - 4):m.start()]))
+
+
+def _adjective(m: re.Match[str]) -> bool:
+    """'a 6' fence', '55" TV': the unit stands before a noun, singular."""
+    return _singular(m, m.group(1)) or bool(re.match(r"\s+[A-Z]{2}", m.string[m.end():]))
 
 
 def _measure(m: re.Match[str]) -> str:
@@ -97,6 +105,11 @@ def apply(text: str) -> str:
     text = _DEGREES.sub(lambda m: _degrees(m.group(1), m.group(2), None), text)
     text = _PERCENT.sub(lambda m: ("minus " if m.group(1) else "") + number(m.group(2))
                         + (" percent" if m.group(3) == "%" else " per mille"), text)
+    # heights and screens: 5'6" -> five foot six (as said), 6 ft 2 in -> six feet two inches, 55" -> fifty-five inch
+    text = _FEET_INCHES.sub(lambda m: f"{number(m.group(1))} {'feet' if 'f' in m.group(0) else 'foot'} "
+                            f"{number(m.group(2))}" + (" inches" if "in" in m.group(0) else ""), text)
+    text = _INCHES.sub(lambda m: f"{number(m.group(1))} " + ("inch" if _adjective(m) else "inches"), text)
+    text = _FEET.sub(lambda m: f"{number(m.group(1))} " + ("foot" if _adjective(m) else "feet"), text)
     text = _COUNT.sub(lambda m: f"{number(m.group(1))} {_COUNT_WORDS[m.group(2)]} ", text)
     text = _AREA.sub(_area, text)
     text = _FRACTION_MEASURE.sub(_fraction_measure, text)

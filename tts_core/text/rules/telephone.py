@@ -24,8 +24,8 @@ _EMERGENCY = re.compile(r"\b((?:call|dial|ring|phone|text)\s+)(911|999|112|000)\
 _CODE = re.compile(r"\b((?:pin|passcode|password|code|otp|zip|zip code|postcode|post code|confirmation number|"
                    r"tracking number|reference number|order number)(?:\s+(?:is|was|number))?\s*[:#]?\s*)(\d{3,12})\b",
                    re.IGNORECASE)
-_CONTEXT = re.compile(r"\b(?:call|dial|phone|tel|telephone|fax|text|number|mobile|cell|contact|reach us at)"
-                      r"(?:\s+(?:is|was|at))?\W*$", re.IGNORECASE)
+_CONTEXT = re.compile(r"\b(?:(?:call|dial|phone|text|fax|reach|contact|ring)(?:\s+[a-z]+){0,2}|(?:number|tel|telephone|"
+                      r"mobile|cell|phone)(?:\s+(?:is|was|at))?)\W*$", re.IGNORECASE)
 
 
 def _group(g: str) -> str:
