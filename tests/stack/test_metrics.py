@@ -14,7 +14,10 @@ from .conftest import Stack, http, post_json
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, checkpoints):
     s = Stack(tmp_path_factory.mktemp("metrics-stack"), checkpoints["quick"], None,
-              extra_env={"GUNICORN_WORKERS": "2", "NGINX_TTS_RATE": "100r/s", "NGINX_TTS_BURST": "100"})
+              extra_env={"GUNICORN_WORKERS": "2", "NGINX_TTS_RATE": "100r/s", "NGINX_TTS_BURST": "100",
+                         # both workers load their models at start: which worker takes a request is the kernel's
+                         # choice, so the model gauge must not depend on it
+                         "TTS_LOAD_AT_STARTUP": "1"})
     yield s
     s.stop()
 
@@ -32,7 +35,7 @@ def scrape(url: str) -> dict[str, float]:
 def test_both_workers_syntheses_add_up_in_one_scrape_and_nginx_refuses_metrics(stack):
     direct = f"http://127.0.0.1:{stack.api_port}/metrics"
     before = scrape(direct)
-    for i in range(4):  # with keep-alive off, nginx spreads these over both workers
+    for i in range(4):  # whichever worker answers, one scrape adds up both
         status, _, _, _ = post_json(f"{stack.url}/api/tts/", {"text": f"Metrics sentence number {i}."})
         assert status == 201
     after = scrape(direct)
