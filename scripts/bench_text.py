@@ -20,25 +20,15 @@ import argparse
 import json
 import os
 import pathlib
-import platform
 import sys
 import time
 from collections.abc import Callable
 
+from tts_core.hardware import cpu_label
 from tts_core.text import UnspeakableTextError, clean_text
 from tts_core.text.compare import read_cases, spoken_form
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-
-
-def cpu_name() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def ours() -> Callable[[str], str]:
@@ -115,7 +105,7 @@ def main(argv: list[str] | None = None) -> dict:
         engines["nemo"], startup["nemo"] = nemo(args.nemo_cache)
     texts = [written for _, written, _ in rows]
     long_text = " ".join(texts)
-    report = {"cpu": cpu_name(), "cases": len(rows), "case_files": [str(p) for p in args.cases],
+    report = {"cpu": cpu_label(), "cases": len(rows), "case_files": [str(p) for p in args.cases],
               "startup_s": startup, "engines": {}}
     for name, run in engines.items():
         per_class = accuracy(run, rows)

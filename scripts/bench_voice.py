@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import pathlib
-import platform
 import statistics
 import time
 
@@ -22,6 +21,7 @@ import torch
 
 from tts_core import HandlerConfig, TacotronHandler
 from tts_core.audio import TacotronSTFT
+from tts_core.hardware import cpu_label
 
 SENTENCE = ("The quick brown fox jumps over the lazy dog, and then it runs across the quiet field toward the old "
             "stone bridge by the river, where the morning mist still hangs low.")
@@ -34,16 +34,6 @@ class TorchISTFT(TacotronSTFT):
         c = self.cfg
         return torch.istft(spec, c.filter_length, c.hop_length, c.win_length, window=self.window, center=True,
                            length=length)
-
-
-def cpu_name() -> str:
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def ours(iters: int, torch_istft: bool = False):
@@ -103,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     for _ in range(args.runs):  # interleaved: every variant sees the same machine
         for name, run in variants.items():
             samples[name].append(run())
-    report = {"cpu": cpu_name(), "threads": torch.get_num_threads(), "sentence_chars": len(SENTENCE),
+    report = {"cpu": cpu_label(), "threads": torch.get_num_threads(), "sentence_chars": len(SENTENCE),
               "runs": args.runs, "variants": {}}
     print(f"{len(SENTENCE)}-character sentence, {args.runs} runs each, median; CPU: {report['cpu']}, "
           f"{report['threads']} threads")

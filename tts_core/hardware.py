@@ -21,6 +21,12 @@ def cpu_info() -> tuple[str, frozenset[str]]:
     return fields.get("model name", ""), frozenset(fields.get("flags", "").split())
 
 
+def cpu_label() -> str:
+    """The CPU's model, marked where it has AMX, for benchmark reports (the development machines differ)."""
+    name, flags = cpu_info()
+    return (name or "unknown CPU") + (" (AMX)" if "amx_bf16" in flags else "")
+
+
 def cpu_has_bf16() -> bool:
     """True when this CPU runs bf16 matrix products natively (AVX512-BF16 or AMX), so bf16 is a speed-up."""
     return bool(cpu_info()[1] & {"avx512_bf16", "amx_bf16"})
