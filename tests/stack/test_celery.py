@@ -333,6 +333,11 @@ def test_the_compose_health_check_of_a_worker_runs_natively(stack, checkpoints):
     assert out.returncode != 0, out.stdout  # no worker of that name: unhealthy
 
 
+# nine sentences: the first alone, then two batches of four (the handler's batch size), so the first audio comes
+# after one decoder run of three, whatever the vocoder's speed
+STREAM_TEXT = "One. Two. Three. Four. Five. Six. Seven. Eight. Nine."
+
+
 def test_a_stream_is_relayed_from_the_worker_sentence_by_sentence(stack, workers, tmp_path):
     """The openai SDK streams from /v1/audio/speech while a worker synthesizes: the worker publishes each sentence
     on the job's Redis stream and the web process relays it, so the first audio comes sentences before the end."""
@@ -350,7 +355,7 @@ def test_a_stream_is_relayed_from_the_worker_sentence_by_sentence(stack, workers
     client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key="not-needed", max_retries=0, timeout=60)
     started, first, data = time.perf_counter(), None, b""
     with client.audio.speech.with_streaming_response.create(model="tts-1", voice="tacotron2-griffinlim",
-                                                            input="One. Two. Three. Four.", response_format="wav") as response:
+                                                            input=STREAM_TEXT, response_format="wav") as response:
         uuid_ = response.headers["x-tts-sound"]
         for piece in response.iter_bytes():
             if piece and first is None:
