@@ -268,9 +268,11 @@ def wait_for(pk, timeout: float) -> TTSound | None:
 
 
 # ------------------------------------------------------------------------------------------------ sweeps
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether another process has this pid here. This process's own pid counts as dead: it has just started, so
+    whatever a record (or a metrics file) says that pid held belonged to a predecessor."""
     if pid == os.getpid():
-        return False  # this process has just started: whatever the record says it held died with its predecessor
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -295,7 +297,7 @@ def interrupt_lost_jobs(*, whole_host: bool = False) -> int:
             pid = int(sound.runner.rsplit(":", 1)[1])
         except ValueError:
             pid = 0
-        if (whole_host or not _pid_alive(pid)) and fail_job(sound, INTERRUPTED):
+        if (whole_host or not pid_alive(pid)) and fail_job(sound, INTERRUPTED):
             count += 1
     now = timezone.now()
     inline_limit = settings.TTS["JOB_TIME_LIMIT"] + 60

@@ -100,6 +100,8 @@ def forget_dead_processes(folder: str | None = None) -> list[int]:
     stay: their totals must not go down. Returns the pids forgotten."""
     from prometheus_client import multiprocess
 
+    from .jobs import pid_alive
+
     folder = folder or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if not folder or not os.path.isdir(folder):
         return []
@@ -111,20 +113,10 @@ def forget_dead_processes(folder: str | None = None) -> list[int]:
             pid = int(name[:-3].rsplit("_", 1)[1])
         except (IndexError, ValueError):
             continue
-        if pid not in gone and not _alive(pid):
+        if pid not in gone and not pid_alive(pid):
             multiprocess.mark_process_dead(pid, folder)
             gone.append(pid)
     return gone
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
 
 
 def registry() -> CollectorRegistry:

@@ -69,6 +69,12 @@ class TacotronSTFT(torch.nn.Module):
         # Computed once: every Griffin-Lim call needs it.
         self.register_buffer("mel_basis_pinv", torch.linalg.pinv(self.mel_basis), persistent=False)
         self.register_buffer("window", torch.hann_window(cfg.win_length, periodic=True), persistent=False)
+        # the window centred in n_fft samples, as torch.istft pads a shorter one; and the inverse STFT's
+        # overlap-added squared window per frame count (Griffin-Lim asks for the same one every iteration)
+        left = (cfg.filter_length - cfg.win_length) // 2
+        self.register_buffer("full_window", torch.nn.functional.pad(
+            self.window, (left, cfg.filter_length - cfg.win_length - left)), persistent=False)
+        self._envelopes: dict[tuple[int, torch.device], torch.Tensor] = {}
 
     def stft(self, audio: torch.Tensor) -> torch.Tensor:
         """(B, T) -> complex (B, 1 + n_fft // 2, frames)."""
@@ -85,7 +91,7 @@ class TacotronSTFT(torch.nn.Module):
         if n_fft % hop:
             return torch.istft(spec, n_fft, hop, c.win_length, window=self.window, center=True, length=length)
         frames = spec.size(-1)
-        blocks = torch.fft.irfft(spec, n=n_fft, dim=-2) * self._full_window()[:, None]  # (B, n_fft, frames)
+        blocks = torch.fft.irfft(spec, n=n_fft, dim=-2) * self.full_window[:, None]  # (B, n_fft, frames)
         out = self._overlap_add(blocks)
         envelope = self._envelope(frames, out.device)
         start = n_fft // 2
@@ -94,12 +100,6 @@ class TacotronSTFT(torch.nn.Module):
             out = torch.nn.functional.pad(out, (0, end - out.size(-1)))
             envelope = torch.nn.functional.pad(envelope, (0, end - envelope.size(-1)), value=1.0)
         return out[..., start:end] / envelope[start:end]
-
-    def _full_window(self) -> torch.Tensor:
-        """The window centred in n_fft samples, as torch.istft pads a shorter one."""
-        c = self.cfg
-        left = (c.filter_length - c.win_length) // 2
-        return torch.nn.functional.pad(self.window, (left, c.filter_length - c.win_length - left))
 
     def _overlap_add(self, blocks: torch.Tensor) -> torch.Tensor:
         n_fft, hop = self.cfg.filter_length, self.cfg.hop_length
@@ -111,12 +111,11 @@ class TacotronSTFT(torch.nn.Module):
         return out.flatten(-2)
 
     def _envelope(self, frames: int, device: torch.device) -> torch.Tensor:
-        key = (frames, device)
-        cache = self.__dict__.setdefault("_envelopes", {})
+        key, cache = (frames, device), self._envelopes
         if key not in cache:
             if len(cache) > 64:
                 cache.clear()
-            square = (self._full_window() ** 2).to(device)[:, None].expand(-1, frames)
+            square = (self.full_window ** 2).to(device)[:, None].expand(-1, frames)
             envelope = self._overlap_add(square)
             inner = envelope[self.cfg.filter_length // 2: -(self.cfg.filter_length // 2) or None]
             if inner.numel() and inner.min() < 1e-11:

@@ -14,6 +14,7 @@ import re
 
 from ..numbers import is_one, number
 from . import fractions
+from ._words import after_article
 
 # symbol -> (singular, plural)
 _UNITS = {
@@ -59,13 +60,12 @@ _AREA = re.compile(_NUM + r"\s?(?:(sq\.?\s?)(ft|mi|m|km)|(m|km|cm|mm|ft|mi)(²|2
 _TEMPERATURE = re.compile(r"(?<![\w.,])([-+\u2212]?)(\d+(?:\.\d+)?)\s?(?:°\s?|\s?degrees?\s)([CFK])\b")
 _DEGREES = re.compile(r"(?<![\w.,])([-+\u2212]?)(\d+(?:\.\d+)?)\s?°")
 _PERCENT = re.compile(r"(?<![\w.,])(-?)(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s?(%|‰|per ?mille\b)")
-_ARTICLE = re.compile(r"\b(?:a|an)\s+$", re.IGNORECASE)
 _SCALES = {"C": "celsius", "F": "fahrenheit", "K": "kelvin"}
 _SIGN_WORDS = {"-": "minus ", "\u2212": "minus ", "+": "plus ", "": ""}
 
 
 def _singular(m: re.Match[str], amount: str) -> bool:
-    return is_one(amount) or bool(_ARTICLE.search(m.string[max(0, m.start() - 4):m.start()]))
+    return is_one(amount) or after_article(m)
 
 
 def _adjective(m: re.Match[str]) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from ..numbers import NUMBER, integer, is_one, number
+from ._words import after_article
 
 # sign or code -> (one, many, sub-unit one, sub-unit many); sub-units only where people say them
 _UNITS = {
@@ -39,7 +40,6 @@ _BEFORE = re.compile(r"(?:(?<![\w.])([-\u2212])(?=[$£€¥₹₩]))?(%s)\s?(%s)
 _CODE_BEFORE = re.compile(r"\b(%s)\s?(%s)%s" % (_CODES, NUMBER, _MAGNITUDE))
 _CODE_AFTER = re.compile(r"(?<![\w.])(%s)%s\s?(%s)\b" % (NUMBER, _MAGNITUDE, _CODES))
 _CENTS = re.compile(r"(?<![\w.])(\d+)\s?¢")
-_ARTICLE = re.compile(r"\b(?:a|an)\s+$", re.IGNORECASE)
 
 
 def _amount(unit: str, amount: str, magnitude: str | None, singular: bool) -> str:
@@ -62,17 +62,13 @@ def _amount(unit: str, amount: str, magnitude: str | None, singular: bool) -> st
     return " and ".join(parts)
 
 
-def _singular(m: re.Match[str]) -> bool:
-    return bool(_ARTICLE.search(m.string[max(0, m.start() - 4):m.start()]))
-
-
 def _unit(token: str) -> str:
     return token if token in _UNITS else token.upper()
 
 
 def apply(text: str) -> str:
     text = _BEFORE.sub(lambda m: ("minus " if m.group(1) else "")
-                       + _amount(_unit(m.group(2)), m.group(3), m.group(4) or m.group(5), _singular(m)), text)
-    text = _CODE_BEFORE.sub(lambda m: _amount(m.group(1), m.group(2), m.group(3) or m.group(4), _singular(m)), text)
-    text = _CODE_AFTER.sub(lambda m: _amount(m.group(4), m.group(1), m.group(2) or m.group(3), _singular(m)), text)
+                       + _amount(_unit(m.group(2)), m.group(3), m.group(4) or m.group(5), after_article(m)), text)
+    text = _CODE_BEFORE.sub(lambda m: _amount(m.group(1), m.group(2), m.group(3) or m.group(4), after_article(m)), text)
+    text = _CODE_AFTER.sub(lambda m: _amount(m.group(4), m.group(1), m.group(2) or m.group(3), after_article(m)), text)
     return _CENTS.sub(lambda m: integer(m.group(1)) + (" cent" if is_one(m.group(1)) else " cents"), text)
