@@ -7,21 +7,24 @@ exactly the paths the service serves.
 | ``eager`` | the reference modules untouched | reference | anywhere |
 | ``fp32`` | fused LSTM cells, traced steps: the eager numbers to rounding | reference | anywhere |
 | ``bf16`` | bf16 LSTM weights | WN as bf16 GEMMs (:class:`~.models.fast.GemmWN`) | CPU with AVX512-BF16/AMX |
-| ``int8`` | per-row int8 LSTM weights (bf16 activations) | as ``bf16`` | CPU (this PyTorch's int8 matmul) |
+| ``int8`` | per-row int8 LSTM weights (bf16 activations) | WN as int8 GEMMs (``Int8WN``) | CPU (fast with VNNI) |
 | ``fp16`` | CUDA autocast | WN in float16, invertible convolutions in float32 | CUDA |
 
-``auto``: ``fp16`` on CUDA; on CPU ``int8`` where bf16 is native (AVX512-BF16 or AMX), else ``fp32``.
+``auto``: ``fp16`` on CUDA; on CPU ``int8`` where the CPU has int8 dot products (VNNI, AMX-INT8) or native bf16,
+else ``fp32``. Measured on a CPU with VNNI and no bf16 (Ice Lake) and on one with both (Zen 4): ``int8`` is the
+fastest there (README, "Performance").
 """
 from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 from dataclasses import dataclass
 from typing import Iterator
 
 import torch
 
-from .hardware import cpu_has_bf16, int8_matmul_available
+from .hardware import cpu_has_bf16, cpu_has_vnni, int8_gemm_available, int8_matmul_available
 from .models import Tacotron2, WaveGlow
 from .models.fast import fast_tacotron2, fast_waveglow
 
@@ -41,9 +44,9 @@ def resolve_precision(requested: str, device: torch.device | str) -> str:
     if requested == "auto":
         if device.type == "cuda":
             return "fp16"
-        if not cpu_has_bf16():
-            return "fp32"
-        return "int8" if int8_matmul_available() else "bf16"
+        if (cpu_has_vnni() or cpu_has_bf16()) and int8_matmul_available():
+            return "int8"
+        return "bf16" if cpu_has_bf16() else "fp32"
     if requested == "fp16" and device.type != "cuda":
         raise PrecisionError("precision fp16 needs CUDA; use bf16 or fp32 on CPU")
     if requested == "int8" and (device.type != "cpu" or not int8_matmul_available()):
@@ -59,6 +62,7 @@ class PreparedModels:
     tacotron2: Tacotron2
     waveglow: WaveGlow | None
     device: torch.device
+    kernels: dict[str, str] = dataclasses.field(default_factory=dict)  # what runs each part (benchmark reports)
 
     @contextlib.contextmanager
     def context(self) -> Iterator[None]:
@@ -82,14 +86,23 @@ def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: s
     precision = resolve_precision(precision, device)
     if precision in _DECODER_DTYPES:
         tacotron2 = fast_tacotron2(tacotron2, _DECODER_DTYPES[precision])
-    if waveglow is not None and precision in ("bf16", "int8"):
-        waveglow = fast_waveglow(waveglow, torch.bfloat16)  # WN as bf16 GEMMs (AMX)
+    wn = "float32 convolutions"
+    if waveglow is not None and precision == "int8" and int8_gemm_available():
+        waveglow, wn = fast_waveglow(waveglow, torch.int8), "int8 GEMMs (oneDNN u8 x s8, fused dequantization)"
+    elif waveglow is not None and precision in ("bf16", "int8"):
+        waveglow, wn = fast_waveglow(waveglow, torch.bfloat16), "bf16 GEMMs"
     elif waveglow is not None and precision == "fp16":
         waveglow = (waveglow if owned else copy.deepcopy(waveglow)).set_wn_dtype(torch.float16)  # cuDNN in fp16
+        wn = "float16 convolutions"
     if waveglow is not None:
         for conv in waveglow.convinv:
             conv.inverse_weight()  # computed once now, not inside the first request
-    return PreparedModels(precision, tacotron2, waveglow, device)
+    cells = {"eager": "nn.LSTMCell (reference)", "fp32": "fused float32 cells, traced steps",
+             "bf16": "fused bf16-weight cells, traced steps",
+             "int8": "fused int8-weight cells (torch._weight_int8pack_mm, bf16 activations), traced steps",
+             "fp16": "CUDA autocast float16"}[precision]
+    kernels = {"tacotron2_decoder": cells, "waveglow_wn": wn if waveglow is not None else "none"}
+    return PreparedModels(precision, tacotron2, waveglow, device, kernels)
 
 
 def training_uses_bf16(setting: bool | str) -> bool:

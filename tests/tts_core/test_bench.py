@@ -29,6 +29,10 @@ def test_benchmark_smoke_run_reports_every_component_and_fidelity(tmp_path, caps
         for component in ("waveglow", "end_to_end"):
             assert 50 < rows[(component, variant)]["snr_db"] < float("inf")
     assert "ms_per_decoder_step" in rows[("tacotron2", "eager")]
+    # Which kernels each variant ran, in the JSON (the machines differ: a figure names its path).
+    assert set(results["kernels"]) == {"eager", "fp32", "bf16", "int8"}
+    assert results["kernels"]["bf16"]["waveglow_wn"] == "bf16 GEMMs"
+    assert "cpu_vnni" in results and results["vocoder_input"] == "Tacotron2 mel"
     assert "end_to_end" in capsys.readouterr().out
 
 

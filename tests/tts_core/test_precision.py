@@ -3,18 +3,21 @@ import torch
 
 from tts_core import precision
 from tts_core.bench.__main__ import TEXT
-from tts_core.hardware import int8_matmul_available
+from tts_core.hardware import int8_gemm_available, int8_matmul_available
 from tts_core.models import Tacotron2, Tacotron2Config
 from tts_core.models.fast import FusedLSTMCell, GemmWN
+from tts_core.models.quantized import Int8WN
 from tts_core.precision import PrecisionError, prepare_models, resolve_precision
 from tts_core.text import text_to_sequence
 
 from .factories import tiny_tacotron, tiny_waveglow
 
 
-@pytest.mark.parametrize("bf16, expected", [(True, "int8"), (False, "fp32")])
-def test_auto_on_cpu_follows_the_cpu_features(monkeypatch, bf16, expected):
+@pytest.mark.parametrize("bf16, vnni, expected", [(True, True, "int8"), (False, True, "int8"),
+                                                  (True, False, "int8"), (False, False, "fp32")])
+def test_auto_on_cpu_follows_the_cpu_features(monkeypatch, bf16, vnni, expected):
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: bf16)  # CPU features: the one thing faked here
+    monkeypatch.setattr(precision, "cpu_has_vnni", lambda: vnni)
     assert resolve_precision("auto", "cpu") == expected
 
 
@@ -39,7 +42,10 @@ def test_prepare_returns_the_precisions_modules_and_never_changes_the_given_ones
     assert prepared.precision == name
     fused = isinstance(prepared.tacotron2.decoder.attention_rnn, FusedLSTMCell)
     assert fused == (name != "eager")
-    assert isinstance(prepared.waveglow.WN[0], GemmWN) == (name in ("bf16", "int8"))
+    assert isinstance(prepared.waveglow.WN[0], GemmWN) == (name == "bf16")
+    assert isinstance(prepared.waveglow.WN[0], Int8WN) == (name == "int8" and int8_gemm_available())
+    assert set(prepared.kernels) == {"tacotron2_decoder", "waveglow_wn"}
+    assert ("int8" in prepared.kernels["waveglow_wn"]) == (name == "int8" and int8_gemm_available())
     if name == "eager":
         assert prepared.tacotron2 is taco and prepared.waveglow is wg
     after = {k: v for k, v in [*taco.state_dict().items(), *wg.state_dict().items()]}

@@ -24,7 +24,7 @@ import torch
 
 from ..audio import Denoiser
 from ..checkpoints import load_tacotron2, load_waveglow
-from ..hardware import cpu_has_amx, cpu_has_bf16, cpu_info
+from ..hardware import cpu_has_amx, cpu_has_bf16, cpu_has_vnni, cpu_info
 from ..models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
 from ..precision import PrecisionError, PreparedModels, prepare_models
 from ..text import text_to_sequence
@@ -45,7 +45,8 @@ def variant_names(device: torch.device, names: list[str] | None) -> list[str]:
         return [REFERENCE] + [n for n in names if n != REFERENCE]
     if device.type == "cuda":
         return [REFERENCE, "fp16"]
-    return [REFERENCE, "fp32"] + (["bf16", "int8"] if cpu_has_bf16() else [])
+    return [REFERENCE, "fp32"] + (["bf16"] if cpu_has_bf16() else []) + \
+        (["int8"] if cpu_has_bf16() or cpu_has_vnni() else [])
 
 
 def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None) -> list[PreparedModels]:
@@ -56,6 +57,17 @@ def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[st
         except PrecisionError as exc:
             print(f"skipping {name}: {exc}")
     return out
+
+
+def bundled_voice_mel(device: torch.device) -> torch.Tensor:
+    """The bundled voice's mel of the benchmark text (1, n_mel, frames): real speech with pauses and loudness changes,
+    the input on which a vocoder's quantization is judged (the random Tacotron2's mel is noise-like)."""
+    from ..handler import HandlerConfig, TacotronHandler
+
+    handler = TacotronHandler(HandlerConfig(device=str(device), precision="fp32", warmup=False)).initialize()
+    with torch.inference_mode():
+        decoded = handler._run_tacotron(handler.preprocess(TEXT).chunks, generator=torch.Generator().manual_seed(0))
+    return torch.cat([mel for mel, _, _ in decoded], dim=1).unsqueeze(0).to(device)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -69,8 +81,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"), "backend": device.type,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu",
         "cpu_model": cpu_info()[0], "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "cpu_bf16": cpu_has_bf16(), "cpu_amx": cpu_has_amx(),
-        "steps": args.steps, "runs": args.runs, "warmup": args.warmup, "rows": []}
+        "cpu_bf16": cpu_has_bf16(), "cpu_amx": cpu_has_amx(), "cpu_vnni": cpu_has_vnni(),
+        "steps": args.steps, "runs": args.runs, "warmup": args.warmup,
+        "vocoder_input": "bundled voice mel" if args.voice_mel else "Tacotron2 mel", "kernels": {}, "rows": []}
 
     if args.tacotron2:
         taco = load_tacotron2(args.tacotron2, device)
@@ -78,6 +91,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         cfg = Tacotron2Config(**(SMOKE_TACOTRON if args.smoke else {}))
         taco = Tacotron2(cfg).to(device).eval()
     ids = text_to_sequence(TEXT)
+    voice_mel = bundled_voice_mel(device) if args.voice_mel else None
     for channels in args.channels:
         if args.waveglow:
             wg = load_waveglow(args.waveglow, device)
@@ -95,6 +109,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             audio_seconds = batch * frames * hop / sr
             reference: dict[str, torch.Tensor] = {}
             for v in variants(taco, wg, device, args.variants):
+                results["kernels"][v.precision] = v.kernels
                 def tacotron(v: PreparedModels = v) -> torch.Tensor:
                     with v.context():
                         return v.tacotron2.infer_full(seqs, lens, max_decoder_steps=steps, gate_threshold=1.1,
@@ -112,18 +127,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
                 rows = []
                 m, mel = measure(tacotron, device, args.warmup, args.runs)
-                rows.append(("tacotron2", m, mel))
-                # Every variant's vocoder gets the fp32 mel, so its SNR measures the vocoder alone.
-                mel_ref = reference.get("mel", mel)
+                rows.append(("tacotron2", m, mel, audio_seconds))
+                # Every variant's vocoder gets the fp32 mel (or the voice's), so its SNR measures the vocoder alone.
+                mel_ref = reference.get("mel", mel) if voice_mel is None else voice_mel.expand(batch, -1, -1)
                 m, audio = measure(lambda v=v, mel=mel_ref: waveglow(v, mel), device, args.warmup, args.runs)
-                rows.append(("waveglow", m, audio))
+                vocoded = batch * mel_ref.size(2) * hop / sr
+                rows.append(("waveglow", m, audio, vocoded))
                 m, den = measure(lambda a=audio: denoiser(a, 0.01), device, args.warmup, args.runs)
-                rows.append(("denoiser", m, den))
+                rows.append(("denoiser", m, den, vocoded))
                 m, e2e = measure(end_to_end, device, args.warmup, args.runs)
-                rows.append(("end_to_end", m, e2e))
-                for component, meas, output in rows:
-                    meas.audio_seconds = audio_seconds
-                    meas.samples = int(audio_seconds * sr)
+                rows.append(("end_to_end", m, e2e, audio_seconds))
+                for component, meas, output, seconds in rows:
+                    meas.audio_seconds = seconds
+                    meas.samples = int(seconds * sr)
                     row = {"component": component, "variant": v.precision, "batch": batch,
                            "waveglow_channels": channels,
                            **meas.summary()}
@@ -183,6 +199,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
     parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")
+    parser.add_argument("--voice-mel", action="store_true", help="vocode the bundled voice's mel of the text (real "
+                                                                 "speech) in the WaveGlow and denoiser rows")
     parser.add_argument("--output", type=pathlib.Path, default=pathlib.Path("bench-results/bench.json"))
     args = parser.parse_args(argv)
     if args.smoke:

@@ -257,7 +257,8 @@ class GemmWN(nn.Module):
 
 
 def fast_waveglow(model: WaveGlow, dtype: torch.dtype = torch.bfloat16) -> WaveGlow:
-    """A copy of ``model`` whose WN networks run as :class:`GemmWN` in ``dtype``; ``model`` itself is unchanged.
+    """A copy of ``model`` whose WN networks run as :class:`GemmWN` in ``dtype`` (float32 or bfloat16), or as
+    :class:`~.quantized.Int8WN` for ``torch.int8``; ``model`` itself is unchanged.
 
     The upsampler, the coupling arithmetic and the invertible convolutions keep float32.
     """
@@ -265,7 +266,12 @@ def fast_waveglow(model: WaveGlow, dtype: torch.dtype = torch.bfloat16) -> WaveG
     new = WaveGlow(model.cfg, weight_norm=False)
     new.load_state_dict(state, strict=True)
     device = next(model.parameters()).device
-    new.WN = nn.ModuleList(GemmWN(wn, dtype) for wn in new.WN)
+    if dtype == torch.int8:
+        from .quantized import Int8WN  # it builds on GemmWN's matrices
+
+        new.WN = nn.ModuleList(Int8WN(wn) for wn in new.WN)
+    else:
+        new.WN = nn.ModuleList(GemmWN(wn, dtype) for wn in new.WN)
     new = new.to(device).eval()
     for conv in new.convinv:
         conv.inverse_weight()  # computed once here, not inside the first request

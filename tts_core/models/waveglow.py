@@ -208,7 +208,9 @@ class WaveGlow(nn.Module):
         # The WN networks may run in a lower precision (see `set_wn_dtype`); the coupling arithmetic, the noise
         # and the invertible convolutions stay in the input precision.
         wn_dtype = self.wn_dtype
-        spect_wn = spect.to(wn_dtype)
+        # An int8 WN quantizes the conditioning once for all flows (Int8WN.prepare_spect); others take a tensor.
+        prepare = getattr(self.WN[0], "prepare_spect", None)
+        spect_wn = prepare(spect) if prepare is not None else spect.to(wn_dtype)
 
         def draw(channels: int) -> torch.Tensor:
             nonlocal consumed
