@@ -39,7 +39,7 @@ T = TypeVar("T")
 _model_thread_lock = threading.Lock()
 _model_thread: ThreadPoolExecutor | None = None
 _model_thread_pid = 0
-_model_thread_ident: int | None = None
+_model_thread_idents: set[int] = set()
 _process_role: str | None = None  # what process_started was told; before it, settings.TTS["PROCESS_ROLE"]
 
 
@@ -47,15 +47,18 @@ def _model_executor() -> ThreadPoolExecutor:
     global _model_thread, _model_thread_pid
     with _model_thread_lock:
         if _model_thread is None or _model_thread_pid != os.getpid():  # made after the fork, never inherited
-            _model_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tts-model",
+            # With dynamic batching, up to a batch of syntheses run at once; their model work meets on the
+            # handler's own owner thread (tts_core.batching), which batches their decoders.
+            workers = max(1, handler_config().dynamic_batch_size)
+            _model_thread_idents.clear()  # a forked child's threads are new ones
+            _model_thread = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts-model",
                                                initializer=_remember_model_thread)
             _model_thread_pid = os.getpid()
         return _model_thread
 
 
 def _remember_model_thread() -> None:
-    global _model_thread_ident
-    _model_thread_ident = threading.get_ident()
+    _model_thread_idents.add(threading.get_ident())
 
 
 def on_model_thread(fn: Callable[..., T], *args: Any, start_within: float | None = None, **kwargs: Any) -> T:
@@ -64,12 +67,14 @@ def on_model_thread(fn: Callable[..., T], *args: Any, start_within: float | None
     A web process loads and runs its models on one thread of its own: PyTorch's CPU kernels run about half as
     fast when called from threads other than the one that first ran them (measured: 0.45 s against 0.93 s for
     the same paragraph, OpenMP thread teams per calling thread), and one owner thread also runs one synthesis at
-    a time, as the cores allow. A Celery worker process runs its task on the thread that loaded the models: there,
-    and on the owner thread itself, ``fn`` runs at once.
+    a time, as the cores allow. With dynamic batching (TTS_DYNAMIC_BATCH_SIZE) a pool of that many threads runs
+    syntheses at once, and the handler hands all their model work to its own single owner thread. A Celery
+    worker process runs its task on the thread that loaded the models: there, and on the owner thread itself,
+    ``fn`` runs at once.
 
     ``start_within``: seconds ``fn`` may wait for the thread (behind other syntheses); not started by then, it is
     not run at all and ModelBusy is raised (a started one is waited for)."""
-    if (_process_role or settings.TTS["PROCESS_ROLE"]) == "worker" or threading.get_ident() == _model_thread_ident:
+    if (_process_role or settings.TTS["PROCESS_ROLE"]) == "worker" or threading.get_ident() in _model_thread_idents:
         return fn(*args, **kwargs)
     future = _model_executor().submit(fn, *args, **kwargs)
     try:

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The GPU run, ready to go: on a lent CUDA machine (no internet, its own recent PyTorch), one command runs the CUDA
-# tests and the benchmark (eager fp32 and fp16; batch 1 and 4; WaveGlow 256 and 512; denoiser; end to end) and
-# writes one JSON and a short table, in at most 6 minutes.
+# tests, the dynamic batcher (concurrency 1 and 8, batched against not) and the benchmark (eager fp32 and fp16;
+# batch 1 and 4; WaveGlow 256 and 512; denoiser; end to end) and writes one JSON and a short table, in at most
+# 6 minutes.
 #
 #   scripts/gpu_check.sh --wheels   # here, before: the pure-Python packages the GPU machine may lack -> .gpu-wheels/
 #   scripts/gpu_check.sh            # there: uses the PyTorch installed there (never installs one)
@@ -39,7 +40,8 @@ if [ "$MODE" = dry ]; then
     PY=.venv/bin/python
     DEVICE=cpu
     BENCH=(--smoke --device cpu --variants fp32)
-    TIME_LIMIT=120
+    BATCHER=(--device cpu --concurrency 1 2 --requests 1 --max-batch 2)  # the bundled voice
+    TIME_LIMIT=180
 else
     # The machine's own interpreter and PyTorch; a venv on top of them holds only the carried pure-Python wheels.
     BASE="${PYTHON:-python3}"
@@ -56,6 +58,7 @@ else
     export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # this checkout, not installed into the machine's Python
     DEVICE=cuda
     BENCH=(--device cuda --variants fp16 --batch-sizes 1 4 --channels 256 512 --steps 200 --runs 5 --warmup 2)
+    BATCHER=(--device cuda --random --vocoder waveglow --concurrency 1 8 --requests 2 --max-batch 8)
     TIME_LIMIT=330
 fi
 
@@ -79,6 +82,14 @@ TESTS_RC=$?
 set -e
 tail -3 "$OUT/gpu-check-tests.txt"
 
+echo "==> dynamic batcher on $DEVICE"
+set +e
+timeout 90 "$PY" scripts/bench_batching.py "${BATCHER[@]}" --output "$OUT/gpu-check-batching.json" \
+    > "$OUT/gpu-check-batching.txt" 2>&1
+BATCH_RC=$?
+set -e
+tail -8 "$OUT/gpu-check-batching.txt"
+
 echo "==> benchmark on $DEVICE"
 LEFT=$(( TIME_LIMIT - ($(date +%s) - START) ))
 set +e
@@ -87,15 +98,18 @@ BENCH_RC=$?
 set -e
 tail -25 "$OUT/gpu-check-bench.txt"
 
-"$PY" - "$OUT" "$TESTS_RC" "$BENCH_RC" "$(( $(date +%s) - START ))" <<'PY'
+"$PY" - "$OUT" "$TESTS_RC" "$BENCH_RC" "$(( $(date +%s) - START ))" "$BATCH_RC" <<'PY'
 import json, pathlib, sys
 out, tests_rc, bench_rc, seconds = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+batch_rc = int(sys.argv[5])
+batching = out / "gpu-check-batching.json"
+batcher = json.loads(batching.read_text()) if batch_rc == 0 and batching.exists() else None
 bench = out / "gpu-check-bench.json"
 results = json.loads(bench.read_text()) if bench_rc == 0 and bench.exists() else None
 tests_tail = (out / "gpu-check-tests.txt").read_text().strip().splitlines()[-1:] or [""]
 report = {"env": json.loads((out / "gpu-check-env.json").read_text()), "seconds": seconds,
           "tests": {"rc": tests_rc, "summary": tests_tail[0]}, "bench_rc": bench_rc, "bench": results,
-          "dynamic_batcher": "not built yet (issue 26, part 2)"}
+          "batcher_rc": batch_rc, "dynamic_batcher": batcher}
 (out / "gpu-check.json").write_text(json.dumps(report, indent=2))
 lines = [f"gpu check: {report['env'].get('gpu', 'no GPU (dry run)')}, torch {report['env']['torch']}, "
          f"{seconds} s; tests: {tests_tail[0]}"]
@@ -105,7 +119,11 @@ for r in rows:
         lines.append(f"end to end {r['variant']:<6} batch {r['batch']} WaveGlow {r['waveglow_channels']}: "
                      f"{r['real_time_factor']:.1f}x real time, {r['speedup_vs_eager']:.2f}x eager, "
                      f"p50 {r['latency_p50_s'] * 1000:.0f} ms")
+for r in (batcher or {}).get("rows", []):
+    lines.append(f"batcher {'on ' if r['batched'] else 'off'} {r['concurrency']} clients: "
+                 f"{r['throughput_audio_s_per_s']:.1f} audio s/s, p50 {r['latency_p50_s'] * 1000:.0f} ms, "
+                 f"p99 {r['latency_p99_s'] * 1000:.0f} ms")
 (out / "gpu-check.txt").write_text("\n".join(lines) + "\n")
 print("\n".join(lines))
-sys.exit(0 if tests_rc in (0, 5) and bench_rc == 0 else 1)
+sys.exit(0 if tests_rc in (0, 5) and bench_rc == 0 and batch_rc == 0 else 1)
 PY

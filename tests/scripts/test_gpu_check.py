@@ -18,8 +18,12 @@ def test_the_gpu_check_runs_its_steps_and_writes_one_report(tmp_path):
     assert "skipped" in report["tests"]["summary"] or "passed" in report["tests"]["summary"]
     components = {(r["component"], r["variant"]) for r in report["bench"]["rows"]}
     assert ("end_to_end", "eager") in components and ("denoiser", "fp32") in components
+    batcher = report["dynamic_batcher"]
+    assert {(r["concurrency"], r["batched"]) for r in batcher["rows"]} == {(1, False), (1, True), (2, False), (2, True)}
+    assert all(r["throughput_audio_s_per_s"] > 0 and r["latency_p99_s"] >= r["latency_p50_s"] > 0
+               for r in batcher["rows"])
     table = (tmp_path / "gpu-check.txt").read_text()
-    assert "end to end" in table and "real time" in table
+    assert "end to end" in table and "real time" in table and "batcher on  2 clients" in table
 
 
 def test_the_gpu_check_refuses_a_machine_without_cuda():

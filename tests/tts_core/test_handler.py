@@ -289,9 +289,12 @@ def test_auto_precision_follows_the_cpu(checkpoints, monkeypatch):
                                              warmup=False)).initialize().precision
 
     monkeypatch.setattr(precision_module, "cpu_has_bf16", lambda: True)  # CPU features: the one thing faked here
+    monkeypatch.setattr(precision_module, "cpu_has_vnni", lambda: False)
     assert resolved() == "int8"
     monkeypatch.setattr(precision_module, "cpu_has_bf16", lambda: False)
     assert resolved() == "fp32"
+    monkeypatch.setattr(precision_module, "cpu_has_vnni", lambda: True)
+    assert resolved() == "int8"
 
 
 def test_unknown_or_unavailable_precision(checkpoints):
@@ -328,3 +331,35 @@ def test_check_speakable_needs_no_model_and_agrees_with_the_handler(handler):
             check_speakable(text)
         with pytest.raises(UnspeakableTextError):
             handler.preprocess(text)
+
+
+def test_dynamic_batching_decodes_concurrent_requests_together_and_keeps_each_ones_result(stopping_voice):
+    """Requests from several threads meet in one decoder batch; each still gets its own sentence's length and
+    truncation flag (some sentences stop, others run into the limit); a seeded request decodes alone, so it gives
+    the audio it gives without batching."""
+    path, stops = stopping_voice
+    config = HandlerConfig(tacotron2_checkpoint=str(path), max_decoder_steps=STOP_STEPS, precision="fp32",
+                           warmup=False, griffin_lim_iters=2)
+    batched = TacotronHandler(config.replace(dynamic_batch_size=len(SENTENCES),
+                                             dynamic_batch_wait_ms=1000)).initialize()
+    results = [None] * len(SENTENCES)
+    barrier = threading.Barrier(len(SENTENCES))
+
+    def request(i: int) -> None:
+        barrier.wait()
+        results[i] = batched.synthesize(SENTENCES[i], vocoder="griffinlim")
+
+    threads = [threading.Thread(target=request, args=(i,)) for i in range(len(SENTENCES))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert batched.owner.stats.batches == 1 and batched.owner.stats.largest == len(SENTENCES)
+    for result, stop in zip(results, stops):
+        assert result.mel_frames == (STOP_STEPS if stop is None else stop)
+        assert result.truncated is (stop is None)
+    alone = TacotronHandler(config).initialize()
+    a = batched.synthesize(SENTENCES[0], vocoder="griffinlim", seed=5)
+    b = alone.synthesize(SENTENCES[0], vocoder="griffinlim", seed=5)
+    assert batched.owner.stats.batches == 1  # the seeded request did not go through the batcher
+    np.testing.assert_array_equal(a.audio, b.audio)
