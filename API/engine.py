@@ -50,7 +50,6 @@ def _model_executor() -> ThreadPoolExecutor:
             # With dynamic batching, up to a batch of syntheses run at once; their model work meets on the
             # handler's own owner thread (tts_core.batching), which batches their decoders.
             workers = max(1, handler_config().dynamic_batch_size)
-            _model_thread_idents.clear()  # a forked child's threads are new ones
             _model_thread = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tts-model",
                                                initializer=_remember_model_thread)
             _model_thread_pid = os.getpid()
@@ -59,6 +58,10 @@ def _model_executor() -> ThreadPoolExecutor:
 
 def _remember_model_thread() -> None:
     _model_thread_idents.add(threading.get_ident())
+
+
+# A forked child has none of its parent's threads; an inherited id could be reused by a new thread of its own.
+os.register_at_fork(after_in_child=_model_thread_idents.clear)
 
 
 def on_model_thread(fn: Callable[..., T], *args: Any, start_within: float | None = None, **kwargs: Any) -> T:

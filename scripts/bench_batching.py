@@ -61,9 +61,10 @@ def random_checkpoints(folder: pathlib.Path, waveglow: bool) -> tuple[str, str |
     return str(tpath), str(wpath)
 
 
-def level(handler: TacotronHandler, concurrency: int, requests: int, vocoder: str, batched: bool) -> dict[str, Any]:
-    """``concurrency`` client threads, ``requests`` each; unbatched syntheses queue for one model thread."""
-    runner = ThreadPoolExecutor(max_workers=handler.config.dynamic_batch_size if batched else 1)
+def level(handler: TacotronHandler, runner: ThreadPoolExecutor, concurrency: int, requests: int, vocoder: str,
+          batched: bool) -> dict[str, Any]:
+    """``concurrency`` client threads, ``requests`` each, through ``runner``: the service's model thread (one
+    thread, unbatched) or its pool of a batch of threads (batched)."""
     latencies: list[float] = []
     audio_seconds = 0.0
     lock = threading.Lock()
@@ -87,7 +88,6 @@ def level(handler: TacotronHandler, concurrency: int, requests: int, vocoder: st
     for t in clients:
         t.join()
     wall = time.perf_counter() - start
-    runner.shutdown()
     latencies.sort()
     row = {"concurrency": concurrency, "batched": batched, "requests": len(latencies), "wall_s": wall,
            "audio_seconds": audio_seconds, "throughput_audio_s_per_s": audio_seconds / wall,
@@ -120,16 +120,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             tpath, wpath = random_checkpoints(pathlib.Path(tmp), args.vocoder == "waveglow")
         base = HandlerConfig(tacotron2_checkpoint=tpath, waveglow_checkpoint=wpath, device=args.device,
                              precision=args.precision, max_decoder_steps=200 if args.random else None)
-        plain = ThreadPoolExecutor(max_workers=1).submit(TacotronHandler(base).initialize).result()
+        model_thread = ThreadPoolExecutor(max_workers=1)  # loads, warms up and runs the plain handler throughout
+        plain = model_thread.submit(TacotronHandler(base).initialize).result()
         batched = TacotronHandler(base.replace(dynamic_batch_size=args.max_batch,
                                                dynamic_batch_wait_ms=args.max_wait_ms)).initialize()
+        pool = ThreadPoolExecutor(max_workers=args.max_batch)
         results: dict[str, Any] = {
             "device": str(plain.device), "cpu": cpu_label(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "precision": plain.precision, "voice": plain.voice,
             "vocoder": args.vocoder, "max_batch": args.max_batch, "max_wait_ms": args.max_wait_ms, "rows": []}
         for concurrency in args.concurrency:
-            for handler, on in ((plain, False), (batched, True)):
-                results["rows"].append(level(handler, concurrency, args.requests, args.vocoder, on))
+            for handler, runner, on in ((plain, model_thread, False), (batched, pool, True)):
+                results["rows"].append(level(handler, runner, concurrency, args.requests, args.vocoder, on))
     print(f"{results['device']} ({results['cpu']}), torch {results['torch']}, {results['threads']} threads, "
           f"{results['voice']}, {results['precision']}, {results['vocoder']}; max batch {args.max_batch}, "
           f"wait {args.max_wait_ms} ms")

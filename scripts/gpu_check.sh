@@ -92,6 +92,7 @@ tail -8 "$OUT/gpu-check-batching.txt"
 
 echo "==> benchmark on $DEVICE"
 LEFT=$(( TIME_LIMIT - ($(date +%s) - START) ))
+LEFT=$(( LEFT < 30 ? 30 : LEFT ))  # timeout 0 would mean no limit at all
 set +e
 timeout "$LEFT" "$PY" -m tts_core.bench "${BENCH[@]}" --output "$OUT/gpu-check-bench.json" > "$OUT/gpu-check-bench.txt" 2>&1
 BENCH_RC=$?

@@ -27,11 +27,12 @@ def _load_models(**kwargs) -> None:
 
 
 @worker_init.connect
-def _serve_metrics(**kwargs) -> None:
+def _serve_metrics(sender=None, **kwargs) -> None:
     """In the worker's main process: its pool processes' metrics (multiprocess mode, the folder worker.sh makes) on
     TTS_METRICS_PORT, for Prometheus to scrape (in compose: worker:9100/metrics). With a thread pool
     (TTS_WORKER_POOL=threads, for dynamic batching) this process is the one that synthesizes: it loads the models."""
-    if os.environ.get("TTS_WORKER_POOL", "prefork") == "threads":
+    pool_module = getattr(getattr(sender, "pool_cls", None), "__module__", "")  # celery.concurrency.thread
+    if pool_module.endswith(".thread") or os.environ.get("TTS_WORKER_POOL", "prefork") == "threads":
         from API import engine
 
         engine.process_started(role="worker")

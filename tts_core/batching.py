@@ -69,6 +69,7 @@ class ModelOwner(Generic[T, R]):
             raise ValueError("max_batch must be at least 1 and max_wait_s not negative")
         self.decode_batch, self.max_batch, self.max_wait_s = decode_batch, max_batch, max_wait_s
         self.stats = BatchStats()
+        self._closed = False
         self._queue: collections.deque[_Work] = collections.deque()
         self._ready = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
@@ -90,8 +91,16 @@ class ModelOwner(Generic[T, R]):
             return list(self.decode_batch(items, key))
         return self._submit(_Work("decode", list(items), key))
 
+    def close(self) -> None:
+        """Stop the thread once the queued work is done (its handler is being dropped); later work is refused."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify()
+
     def _submit(self, work: _Work) -> Any:
         with self._ready:
+            if self._closed:
+                raise RuntimeError("the model owner is closed")
             self._queue.append(work)
             self._ready.notify()
         return work.wait()
@@ -99,21 +108,28 @@ class ModelOwner(Generic[T, R]):
     def _loop(self) -> None:
         while True:
             with self._ready:
-                while not self._queue:
+                while not self._queue and not self._closed:
                     self._ready.wait()
+                if not self._queue:
+                    return
                 work = self._queue.popleft()
-            if work.kind == "call":
-                fn, args, kwargs = work.payload
-                try:
+            batch = [work]
+            try:
+                if work.kind == "call":
+                    fn, args, kwargs = work.payload
                     work.finish(fn(*args, **kwargs))
-                except BaseException as exc:  # handed to the caller, which raises it
-                    work.finish(error=exc)
-                continue
-            self._run_decodes(self._gather(work))
+                else:
+                    self._gather(batch)
+                    self._run_decodes(batch)
+            except BaseException as exc:  # handed to the callers, which raise it; the owner goes on
+                for item in batch:
+                    if not item.done.is_set():
+                        item.finish(error=exc)
 
-    def _gather(self, first: _Work) -> list[_Work]:
-        """``first`` and the decodes of its key that arrive within ``max_wait_s`` while the batch has room."""
-        batch, size = [first], len(first.payload)
+    def _gather(self, batch: list[_Work]) -> None:
+        """Add to ``batch`` (one decode) the decodes of its key that arrive within ``max_wait_s`` while it has room;
+        each is in ``batch`` as soon as it leaves the queue, so a failure reaches it."""
+        first, size = batch[0], len(batch[0].payload)
         deadline = time.monotonic() + self.max_wait_s
         with self._ready:
             while size < self.max_batch:
@@ -128,16 +144,12 @@ class ModelOwner(Generic[T, R]):
                 if left <= 0:
                     break
                 self._ready.wait(left)
-        return batch
 
     def _run_decodes(self, batch: list[_Work]) -> None:
         items = [item for work in batch for item in work.payload]
-        try:
-            results = list(self.decode_batch(items, batch[0].key))
-        except BaseException as exc:
-            for work in batch:
-                work.finish(error=exc)
-            return
+        results = list(self.decode_batch(items, batch[0].key))
+        if len(results) != len(items):
+            raise RuntimeError(f"a decoder batch of {len(items)} gave {len(results)} results")
         self.stats.add(len(items))
         start = 0
         for work in batch:

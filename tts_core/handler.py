@@ -199,7 +199,12 @@ class TacotronHandler:
                                         cfg.dynamic_batch_size, cfg.dynamic_batch_wait_ms / 1000)
             self.initialized = True
         if self.config.warmup:
-            self._on_owner(self._warmup)
+            try:
+                self._on_owner(self._warmup)
+            except BaseException:
+                if self.owner is not None:
+                    self.owner.close()  # the caller drops this handler: its thread must not keep the models alive
+                raise
         return self
 
     def _on_owner(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -44,7 +44,8 @@ def resolve_precision(requested: str, device: torch.device | str) -> str:
     if requested == "auto":
         if device.type == "cuda":
             return "fp16"
-        if (cpu_has_vnni() or cpu_has_bf16()) and int8_matmul_available():
+        # Without native bf16, int8 pays only with the int8 WaveGlow (its bf16 fallback would be emulated).
+        if int8_matmul_available() and (cpu_has_bf16() or (cpu_has_vnni() and int8_gemm_available())):
             return "int8"
         return "bf16" if cpu_has_bf16() else "fp32"
     if requested == "fp16" and device.type != "cuda":

@@ -12,12 +12,15 @@ from API.models import TTSound
 
 
 @pytest.fixture
-def batching(set_tts, monkeypatch):
-    """TTS_DYNAMIC_BATCH_SIZE=3 with a long gathering wait, and a model thread pool made for it (and after it)."""
+def batching(set_tts):
+    """TTS_DYNAMIC_BATCH_SIZE=3 with a long gathering wait, and a model thread pool made for it; afterwards the
+    process's one-thread pool again (its thread is still known as a model thread)."""
     set_tts(handler={"dynamic_batch_size": 3, "dynamic_batch_wait_ms": 1000})
-    monkeypatch.setattr(engine, "_model_thread", None)
+    before, engine._model_thread = engine._model_thread, None
     yield
-    engine._model_thread = None  # the next test's pool follows its own settings
+    pool, engine._model_thread = engine._model_thread, before
+    if pool is not None:
+        pool.shutdown(wait=True)
 
 
 @pytest.mark.django_db(transaction=True)

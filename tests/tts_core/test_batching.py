@@ -86,6 +86,22 @@ def test_calls_run_on_the_owner_thread_in_order_and_may_nest():
         owner.call(lambda: 1 / 0)
 
 
+def test_a_batch_function_that_loses_results_fails_its_callers_instead_of_dropping_sentences():
+    owner = ModelOwner(lambda items, key: items[:-1], max_batch=4, max_wait_s=0.0)
+    with pytest.raises(RuntimeError, match="batch of 2 gave 1 results"):
+        owner.decode([1, 2])
+
+
+def test_a_closed_owner_finishes_its_queue_then_refuses_work_and_its_thread_ends():
+    owner = ModelOwner(Recorder(), max_batch=2, max_wait_s=0.0)
+    assert owner.decode([4]) == [(40, None)]
+    owner.close()
+    owner._thread.join(5)
+    assert not owner._thread.is_alive()
+    with pytest.raises(RuntimeError, match="closed"):
+        owner.call(lambda: None)
+
+
 @pytest.mark.parametrize("max_batch, wait", [(0, 0.0), (2, -1.0)])
 def test_bad_limits_are_refused(max_batch, wait):
     with pytest.raises(ValueError):
