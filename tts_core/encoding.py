@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import wave
 
 import numpy as np
 
@@ -135,9 +136,9 @@ class StreamEncoder:
     def write(self, samples: np.ndarray) -> bytes:
         if self._closed:
             raise EncodingError("the encoder is closed")
-        pcm = np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
         if self.format.container is None and self._resampler is None:
-            return (pcm * 32767.0).round().astype("<i2").tobytes()
+            return _pcm16(samples)
+        pcm = _clean(samples)
         pieces = []
         if pcm.size:
             frame = self._av.AudioFrame.from_ndarray(pcm.reshape(1, -1), format="flt", layout="mono")
@@ -170,6 +171,15 @@ class StreamEncoder:
             self._container.mux(packet)
 
 
+def _clean(samples: np.ndarray) -> np.ndarray:
+    return np.clip(np.nan_to_num(np.asarray(samples, dtype=np.float32)), -1.0, 1.0)
+
+
+def _pcm16(samples: np.ndarray) -> bytes:
+    """float32 samples -> 16-bit little-endian PCM (non-finite values as silence, clipped to full scale)."""
+    return (_clean(samples) * 32767.0).round().astype("<i2").tobytes()
+
+
 def _raw(frames) -> bytes:
     """Resampled s16 frames as raw little-endian PCM."""
     return b"".join(f.to_ndarray().astype("<i2").tobytes() for f in frames)
@@ -177,6 +187,16 @@ def _raw(frames) -> bytes:
 
 def encode(samples: np.ndarray, sample_rate: int, format_name: str, out_rate: int | None = None) -> bytes:
     """A whole file of ``format_name`` (a WAV with its sizes filled in)."""
+    if format_name == "wav" and output_rate(format_name, sample_rate, out_rate) == sample_rate:
+        # The service's default: a 44-byte header on the PCM. The standard library writes it in a tenth of the
+        # time FFmpeg's muxer takes (0.14 against 0.93 ms for 3.3 s of audio), time every request pays.
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(sample_rate)
+            out.writeframes(_pcm16(samples))
+        return buffer.getvalue()
     encoder = StreamEncoder(format_name, sample_rate, seekable=True, out_rate=out_rate)
     head = encoder.write(samples)  # raw PCM comes back at once; a container's bytes at close
     return head + encoder.close()

@@ -51,6 +51,14 @@ def test_production_requires_a_secret_key(tmp_path):
     assert out.returncode != 0 and "DJANGO_SECRET_KEY" in out.stderr
 
 
+def test_the_embedded_sqlite_database_writes_ahead_and_commits_without_waiting_for_the_disk(tmp_path):
+    code = ("from django.db import connection; c = connection.cursor(); "
+            "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA synchronous').fetchone()[0])")
+    out = _manage({"DJANGO_DEBUG": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}, "shell", "-c", code)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["wal", "1"]  # synchronous 1 = NORMAL: a commit does not fsync
+
+
 def _tts_block(env: dict[str, str]) -> dict:
     code = ("import json; from django.conf import settings; h = settings.TTS['HANDLER']; "
             "print(json.dumps({'handler': h.__dict__, **{k: v for k, v in settings.TTS.items() if k != 'HANDLER'}}))")

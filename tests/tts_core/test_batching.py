@@ -69,7 +69,7 @@ def test_a_lone_request_waits_at_most_the_maximum_wait():
 
 def test_a_failed_batch_fails_each_of_its_requests_and_the_owner_goes_on():
     rec = Recorder(fail_on=7)
-    owner = ModelOwner(rec, max_batch=4, max_wait_s=2.0)
+    owner = ModelOwner(rec, max_batch=4, max_wait_s=0.5)
     _, errors = _concurrently([lambda: owner.decode([7, 8]), lambda: owner.decode([9, 10])])
     assert all(isinstance(e, ValueError) and "cannot decode 7" in str(e) for e in errors)
     assert owner.decode([1]) == [(10, None)]

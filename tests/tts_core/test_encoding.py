@@ -79,6 +79,16 @@ def test_a_stored_wav_has_its_sizes_and_a_streamed_one_says_unknown():
     with wave.open(io.BytesIO(stored)) as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth(), w.getnframes()) == (SR, 1, 2, SR)
     assert struct.unpack("<I", stored[4:8])[0] == len(stored) - 8
+    # its samples are the streamed WAV's and the raw PCM's, non-finite values as silence, clipped to full scale
+    samples = tone(0.2)
+    samples[:3] = [np.nan, 2.0, -np.inf]
+    with wave.open(io.BytesIO(encode(samples, SR, "wav"))) as w:
+        frames = w.readframes(w.getnframes())
+    assert frames == encode(samples, SR, "pcm")
+    assert np.frombuffer(frames[:6], "<i2").tolist() == [0, 32767, -32767]
+    streamed = StreamEncoder("wav", SR)
+    tail = np.frombuffer((streamed.write(samples) + streamed.close())[-len(frames):], "<i2").astype(int)
+    assert np.abs(tail - np.frombuffer(frames, "<i2")).max() <= 1  # FFmpeg's s16 conversion truncates
     encoder = StreamEncoder("wav", SR)
     first = encoder.write(tone(0.1))
     assert first[:4] == b"RIFF" and struct.unpack("<I", first[4:8])[0] == 0xFFFFFFFF
