@@ -38,6 +38,7 @@ def _manage(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedPr
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True)
 
 
+@pytest.mark.own_settings
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     out = _manage({"DJANGO_SECRET_KEY": "p" * 20 + "-production-secret-9f8e7d6c5b4a-" + "q" * 20,
                    "DJANGO_ALLOWED_HOSTS": "tts.example.com", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"},
@@ -46,11 +47,13 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     assert "no issues" in out.stdout
 
 
+@pytest.mark.own_settings
 def test_production_requires_a_secret_key(tmp_path):
     out = _manage({"DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3"}, "check")
     assert out.returncode != 0 and "DJANGO_SECRET_KEY" in out.stderr
 
 
+@pytest.mark.own_settings
 def test_the_embedded_sqlite_database_writes_ahead_and_commits_without_waiting_for_the_disk(tmp_path):
     code = ("from django.db import connection; c = connection.cursor(); "
             "print(c.execute('PRAGMA journal_mode').fetchone()[0], c.execute('PRAGMA synchronous').fetchone()[0])")
@@ -69,6 +72,7 @@ def _tts_block(env: dict[str, str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.own_settings
 def test_the_tts_block_is_parsed_once_from_the_environment_with_one_default_each(tmp_path):
     from tts_core.config import HandlerConfig
 

@@ -167,6 +167,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 GOOD_KEY = "k3y-" + uuid.uuid4().hex + uuid.uuid4().hex
 
 
+@pytest.mark.own_settings
 @pytest.mark.parametrize(("key", "db", "says"), [
     ("change-me-to-a-long-random-string", None, "placeholder"),
     ("short-key-123", None, "too short"),
@@ -179,6 +180,7 @@ def test_placeholder_secrets_are_refused_at_startup(key, db, says):
     assert done.returncode != 0 and "ImproperlyConfigured" in done.stderr and says in done.stderr
 
 
+@pytest.mark.own_settings
 def test_deploy_check_has_no_warnings_with_production_settings(tmp_path):
     done = _manage("check", "--deploy", "--fail-level", "WARNING", DJANGO_SECRET_KEY=GOOD_KEY, DJANGO_HTTPS="1",
                    DJANGO_ALLOWED_HOSTS="tts.example.com", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
@@ -186,6 +188,7 @@ def test_deploy_check_has_no_warnings_with_production_settings(tmp_path):
     assert "System check identified no issues" in done.stdout
 
 
+@pytest.mark.own_settings
 def test_throttle_counters_can_live_in_redis_shared_by_all_workers():
     # The documented CACHE_URL for several workers works with what requirements.txt installs.
     if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True).returncode != 0:
