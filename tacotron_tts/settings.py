@@ -167,7 +167,8 @@ TTS = {
         max_text_length=env.int("TTS_MAX_TEXT_LENGTH", default=None),
         max_decoder_steps=env.int("TTS_MAX_DECODER_STEPS", default=None),
         griffin_lim_iters=env.int("TTS_GRIFFIN_LIM_ITERS", default=None),
-        # Dynamic batching across concurrent requests (off by default: on 2 CPU cores see README, "Performance").
+        # Dynamic batching across concurrent requests; off by default (it changes how requests queue): README,
+        # "Performance".
         dynamic_batch_size=env.int("TTS_DYNAMIC_BATCH_SIZE", default=None),
         dynamic_batch_wait_ms=env.float("TTS_DYNAMIC_BATCH_WAIT_MS", default=None),
         cmudict_path=env.str("TTS_CMUDICT_PATH", default=None) or None,
