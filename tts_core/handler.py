@@ -195,8 +195,7 @@ class TacotronHandler:
             log.info("TTS voice active: %s (Tacotron2 %s, text %s, vocoder %s, device %s, precision %s)", self.voice,
                      path, self.tacotron.text_frontend, self.default_vocoder, self.device, self.precision)
             if cfg.dynamic_batch_size > 1:
-                self.owner = ModelOwner(lambda chunks, max_steps: self._decode_now(chunks, max_steps),
-                                        cfg.dynamic_batch_size, cfg.dynamic_batch_wait_ms / 1000)
+                self.owner = ModelOwner(self._decode_now, cfg.dynamic_batch_size, cfg.dynamic_batch_wait_ms / 1000)
             self.initialized = True
         if self.config.warmup:
             try:

@@ -196,6 +196,29 @@ def test_a_synchronous_request_waits_for_the_worker_and_answers_201(stack, worke
     assert http("GET", body["audio_url"])[0] == 200
 
 
+def test_a_thread_pool_worker_loads_once_and_runs_its_jobs_at_once_for_dynamic_batching(stack, workers):
+    """TTS_WORKER_POOL=threads (worker.sh): the worker's own process loads the models at start (no pool process
+    does) and runs three jobs at the same time in that one process, where the handler batches their decoders."""
+    clear(stack)
+    worker = workers("threads", TTS_WORKER_POOL="threads", TTS_WORKER_CONCURRENCY="3", TTS_DYNAMIC_BATCH_SIZE="3",
+                     TTS_DYNAMIC_BATCH_WAIT_MS="200")
+    assert worker.pool_children() == [] and worker.text().count("TTS voice active") == 1
+    uuids = []
+    for i in range(3):
+        status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": f"{SLOW_TEXT} Job {i}.", "async": True})
+        assert status == 202, body
+        uuids.append(body["uuid"])
+    done = [wait_status(stack, f"{stack.url}/api/tts/{u}/", {"done", "failed"}, 60) for u in uuids]
+    assert [d["status"] for d in done] == ["done"] * 3, done
+    assert all(http("GET", d["audio_url"])[0] == 200 for d in done)
+    runners = json.loads(stack.manage("shell", "--no-imports", "-c", "import json; from API.models import TTSound; "
+                                      "print(json.dumps(sorted({s.runner for s in TTSound.objects.all()})))"
+                                      ).strip().splitlines()[-1])
+    assert len(runners) == 1 and runners[0], runners  # one runner: the worker's one process
+    latest_start = max(d["started_at"] for d in done)
+    assert all(d["finished_at"] > latest_start for d in done)  # each job was still running when the last began
+
+
 def test_bad_input_is_refused_before_queuing(stack):
     clear(stack)  # no worker runs: anything queued would stay queued
     for payload in ({"text": ""}, {"text": "😀😀"}, {"text": "Hi.", "sigma": 9}, {"text": "Hi.", "nope": 1}):

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..hardware import int8_gemm_available
-from .fast import GemmWN
+from .fast import GemmWN, quantize_rows_int8
 from .waveglow import WN
 
 ZERO_POINT = 128
@@ -62,10 +62,9 @@ class Int8Linear:
     module's state dict on purpose, the float weights it came from are the model's)."""
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None) -> None:
-        weight = weight.detach().float()
         self.out_features, self.in_features = weight.shape
-        self.scale = (weight.abs().amax(dim=1) / 127.0).clamp(min=1e-12)
-        q = torch.round(weight / self.scale[:, None]).clamp(-127, 127).to(torch.int8)
+        q, scale = quantize_rows_int8(weight)  # the decoder's per-row int8 (scales exact in bf16, also fine here)
+        self.scale = scale.float()
         self.packed = torch.ops.onednn.qlinear_prepack(q, None)
         self.zero_points = torch.zeros(self.out_features, dtype=torch.long)
         self.bias = None if bias is None else bias.detach().float().contiguous()
