@@ -19,7 +19,7 @@ def tts_settings_check(app_configs, **kwargs):
 
     cfg = settings.TTS["HANDLER"]
     problems = []
-    from tts_core.precision import PRECISIONS
+    from tts_core.config import PRECISIONS
 
     if cfg.precision not in PRECISIONS:
         problems.append(Error(f"TTS_PRECISION: unknown precision '{cfg.precision}'",

@@ -18,13 +18,17 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 
-from tts_core import HandlerConfig, ModelNotReadyError, TacotronHandler
+from tts_core.config import HandlerConfig
+from tts_core.errors import ModelNotReadyError
 
 from .exceptions import ModelBusy
+
+if TYPE_CHECKING:  # torch is imported by the process that loads the models, when it loads them
+    from tts_core.handler import TacotronHandler
 
 log = logging.getLogger(__name__)
 
@@ -114,13 +118,13 @@ def process_started(role: str = "web") -> None:
     process. A load failure is logged, not raised: the process still answers health checks, and readiness says why."""
     global _process_role
     _process_role = role
+    if not serves_synthesis(role):
+        return  # a web process of the celery backend: no models, and no torch
     threads = settings.TTS["TORCH_THREADS"]
     if threads:
         import torch
 
         torch.set_num_threads(threads)
-    if not serves_synthesis(role):
-        return
     if role == "web":
         from .jobs import interrupt_lost_jobs
 
@@ -155,6 +159,8 @@ def _load() -> TacotronHandler:
             raise ModelNotReadyError(PUBLIC_LOAD_FAILURE)
         attempts = _failure.attempts + 1 if _failure else 1
         try:
+            from tts_core.handler import TacotronHandler
+
             handler = TacotronHandler(handler_config()).initialize()
         except Exception as exc:  # any load failure (missing file, bad checkpoint, no dictionary) is a 503
             delay = min(RETRY_FIRST_S * 2 ** (attempts - 1), RETRY_MAX_S)

@@ -15,8 +15,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from tts_core import ModelNotReadyError, SynthesisOptionError
-from tts_core.checkpoints import CheckpointError
+from tts_core.errors import CheckpointError, ModelNotReadyError, SynthesisOptionError
 from tts_core.text import TextError
 
 log = logging.getLogger(__name__)

@@ -22,8 +22,7 @@ from django.core.files.base import ContentFile
 from django.db import InterfaceError, OperationalError, close_old_connections, connection, transaction
 from django.utils import timezone
 
-from tts_core import SynthesisResult
-from tts_core.handler import AudioChunk
+from tts_core.results import AudioChunk, SynthesisResult
 from tts_core.encoding import encode, output_rate
 
 from .exceptions import JobError, JobTimeout, StorageError, classify

@@ -25,8 +25,7 @@ import numpy as np
 from django.conf import settings
 from django.db import close_old_connections, connection
 
-from tts_core.handler import AudioChunk
-from tts_core.timing import WordTiming
+from tts_core.results import AudioChunk, WordTiming
 
 from .exceptions import JobError, JobFailed, QueueUnavailable
 from .models import TTSound

@@ -32,12 +32,9 @@ from typing import Any, BinaryIO
 import torch
 from torch.nn.utils.weight_norm import WeightNorm as _WeightNormHook
 
+from .errors import CheckpointError
 from .models import AudioConfig, Tacotron2, Tacotron2Config, WaveGlow, WaveGlowConfig
 from .models.waveglow import fold_weight_norm
-
-
-class CheckpointError(RuntimeError):
-    """The file is not a checkpoint we can load, or its tensors do not fit the model."""
 
 
 # ------------------------------------------------------------------------------------------ restricted unpickler

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 VOCODERS = ("waveglow", "griffinlim")
+PRECISIONS = ("auto", "eager", "fp32", "bf16", "int8", "fp16")
 
 
 @dataclass(frozen=True)

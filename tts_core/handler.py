@@ -24,6 +24,7 @@ from . import audio as audio_mod
 from .batching import ModelOwner
 from .checkpoints import LoadedTacotron2, load_waveglow, read_tacotron2
 from .config import VOCODERS, HandlerConfig
+from .errors import ModelNotReadyError, SynthesisOptionError
 from .models import AudioConfig, WaveGlow
 from .precision import PrecisionError, PreparedModels, prepare_models
 from .text import (
@@ -36,7 +37,8 @@ from .text import (
     terminate,
     text_to_sequence,
 )
-from .timing import WordTiming, label_words, word_spans, word_timings
+from .results import AudioChunk, SynthesisResult, WordTiming
+from .timing import label_words, word_spans, word_timings
 from .voices import DEMO_TACOTRON2
 
 log = logging.getLogger("tts_core")
@@ -49,14 +51,6 @@ __all__ = ["AudioChunk", "Chunk", "HandlerConfig", "InferenceOutput", "ModelNotR
            "SynthesisOptionError", "SynthesisResult", "TacotronHandler", "WordTiming"]
 
 SPEED_RANGE = (0.25, 4.0)
-
-
-class SynthesisOptionError(ValueError):
-    """An option (sigma, denoiser strength, vocoder) is out of range or unavailable; safe to show to a user."""
-
-
-class ModelNotReadyError(RuntimeError):
-    """No usable checkpoint is configured or it failed to load."""
 
 
 @dataclass(frozen=True)
@@ -83,54 +77,6 @@ class InferenceOutput:
     sigma: float | None  # WaveGlow only
     denoiser_strength: float | None  # WaveGlow only
     words: list[list[WordTiming]] = field(default_factory=list)  # per chunk, from the chunk's start
-
-
-@dataclass(frozen=True)
-class AudioChunk:
-    """One sentence of a streamed synthesis, ready to send: the pause before it (from the second on) included."""
-
-    index: int  # the sentence's place, from 0
-    total: int  # sentences in the text
-    audio: np.ndarray  # float32 mono in [-1, 1]
-    sample_rate: int
-    words: list[WordTiming]  # seconds from this chunk's start
-    truncated: bool  # this sentence hit the decoder step limit
-    mel_frames: int
-
-    @property
-    def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-
-@dataclass
-class SynthesisResult:
-    audio: np.ndarray  # float32 mono in [-1, 1]
-    sample_rate: int
-    truncated: bool  # some sentence hit the decoder step limit
-    timings: dict[str, float]  # seconds: preprocess, tacotron2, vocoder, denoiser, total
-    mel_frames: int
-    vocoder: str
-    voice: str
-    sigma: float | None = None
-    denoiser_strength: float | None = None
-    sentences: int = 1
-    words: list[WordTiming] = field(default_factory=list)  # seconds from the start of the audio
-    speed: float = 1.0
-
-    @property
-    def duration(self) -> float:
-        return len(self.audio) / self.sample_rate
-
-    @property
-    def real_time_factor(self) -> float:
-        """Audio seconds produced per second of compute (higher is faster)."""
-        return self.duration / max(self.timings.get("total", 0.0), 1e-9)
-
-    def pcm16(self) -> np.ndarray:
-        return audio_mod.to_pcm16(self.audio)
-
-    def wav_bytes(self) -> bytes:
-        return audio_mod.wav_bytes(self.pcm16(), self.sample_rate)
 
 
 class TacotronHandler:

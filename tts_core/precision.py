@@ -24,16 +24,13 @@ from typing import Iterator
 
 import torch
 
+from .config import PRECISIONS
+from .errors import PrecisionError
 from .hardware import cpu_has_bf16, cpu_has_vnni, int8_gemm_available, int8_matmul_available
 from .models import Tacotron2, WaveGlow
 from .models.fast import fast_tacotron2, fast_waveglow
 
-PRECISIONS = ("auto", "eager", "fp32", "bf16", "int8", "fp16")
 _DECODER_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.int8}
-
-
-class PrecisionError(ValueError):
-    """The precision is unknown or cannot run on this device."""
 
 
 def resolve_precision(requested: str, device: torch.device | str) -> str:

@@ -6,28 +6,14 @@ step does not move a word. A word the attention skips gets zero length where it 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
+from .results import WordTiming
 from .text import sequence_to_text
 from .text.symbols import SYMBOL_TO_ID
 
 _SPACE = SYMBOL_TO_ID[" "]
-
-
-@dataclass(frozen=True)
-class WordTiming:
-    word: str
-    start: float  # seconds
-    end: float
-
-    def shifted(self, offset: float) -> "WordTiming":
-        return WordTiming(self.word, round(self.start + offset, 3), round(self.end + offset, 3))
-
-    def as_dict(self) -> dict:
-        return {"word": self.word, "start": self.start, "end": self.end}
 
 
 def word_spans(ids: list[int]) -> list[tuple[str, int, int]]:

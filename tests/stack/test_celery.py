@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import pathlib
 import signal
 import subprocess
 import time
@@ -109,18 +110,74 @@ def stack(tmp_path_factory, checkpoints, broker):
     s.stop()
 
 
-@pytest.fixture
-def workers(stack):
-    started: list[Worker] = []
+class Workers:
+    """The workers consuming the stack's queue: one kind at a time, so that a test's jobs run where it expects.
+    Tests in a row that want the same kind of worker share one (each start is seconds of imports and model
+    loading); a test that wants another kind, its own worker, or none, stops the shared one first."""
 
-    def start(name: str, wait_models: bool = True, **env: str) -> Worker:
-        worker = Worker(stack, name, wait_models, **env)
-        started.append(worker)
+    def __init__(self, stack: Stack):
+        self.stack = stack
+        self.kept: Worker | None = None
+        self.kept_key: tuple | None = None
+        self.own: list[Worker] = []
+
+    def shared(self, name: str, wait_models: bool = True, **env: str) -> Worker:
+        key = (name, wait_models, tuple(sorted(env.items())))
+        if self.kept is not None and (self.kept_key != key or self.kept.proc.poll() is not None):
+            self.none()
+        if self.kept is None:
+            self.kept, self.kept_key = Worker(self.stack, name, wait_models, **env), key
+        return self.kept
+
+    def __call__(self, name: str, wait_models: bool = True, **env: str) -> Worker:
+        """A worker of this test's own, stopped at its end."""
+        self.none()
+        worker = Worker(self.stack, name, wait_models, **env)
+        self.own.append(worker)
         return worker
 
-    yield start
-    for worker in started:
-        worker.stop()
+    def none(self) -> None:
+        """No shared worker consumes the queue from now on."""
+        if self.kept is not None:
+            self.kept.stop()
+            self.kept = self.kept_key = None
+
+    def end_test(self) -> None:
+        for worker in self.own:
+            worker.stop()
+        self.own = []
+
+
+@pytest.fixture(scope="module")
+def worker_pool(stack):
+    pool = Workers(stack)
+    yield pool
+    pool.none()
+
+
+@pytest.fixture
+def workers(worker_pool):
+    yield worker_pool
+    worker_pool.end_test()
+
+
+QUICK_METRICS_PORT = str(free_port())
+
+
+def quick_worker(workers: Workers) -> Worker:
+    """The quick voice's worker under the default name (the compose probe's), serving its metrics."""
+    return workers.shared("quick", TTS_WORKER_NAME="tts@%h", TTS_METRICS_PORT=QUICK_METRICS_PORT)
+
+
+def slow_worker(workers: Workers, checkpoints) -> Worker:
+    return workers.shared("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+
+
+def broken_worker(workers: Workers, tmp_path_factory) -> Worker:
+    """A worker that starts but whose models cannot load."""
+    broken = tmp_path_factory.getbasetemp() / "broken.pt"
+    broken.write_bytes(b"not a checkpoint")
+    return workers.shared("broken", wait_models=False, TTS_TACOTRON2_CHECKPOINT=str(broken), TTS_JOB_MAX_RETRIES="1")
 
 
 def clear(stack: Stack) -> None:
@@ -147,6 +204,9 @@ def wait_status(stack: Stack, location: str, want: set[str], timeout: float, **m
 
 
 SLOW_TEXT = "This sentence keeps the slow decoder busy. So does this one."
+# nine sentences: the first alone, then two batches of four (the handler's batch size), so the first audio comes
+# after one decoder run of three, whatever the vocoder's speed
+STREAM_TEXT = "One. Two. Three. Four. Five. Six. Seven. Eight. Nine."
 
 
 def test_web_processes_load_no_models_and_readiness_checks_the_broker(stack):
@@ -156,9 +216,32 @@ def test_web_processes_load_no_models_and_readiness_checks_the_broker(stack):
     assert "TTS voice active" not in (stack.tmp / "stack.log").read_text(errors="replace")
 
 
+def test_bad_input_is_refused_before_queuing(stack, workers):
+    workers.none()  # no worker runs: anything queued would stay queued
+    clear(stack)
+    for payload in ({"text": ""}, {"text": "😀😀"}, {"text": "Hi.", "sigma": 9}, {"text": "Hi.", "nope": 1}):
+        status, _, body, _ = post_json(f"{stack.url}/api/tts/", {**payload, "async": True})
+        assert status == 400, (payload, body)
+    assert stack.rows() == []
+
+
+def test_a_cancelled_queued_job_never_writes_a_file(stack, workers):
+    workers.none()  # the job stays queued until the worker below starts
+    clear(stack)
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Cancel me.", "async": True})
+    assert status == 202
+    # DELETE needs the owner or staff: this anonymous record is deleted by staff (the admin, the clean endpoint)
+    stack.manage("shell", "--no-imports", "-c",
+                 f"from API.models import TTSound; TTSound.objects.filter(pk='{body['uuid']}').delete()")
+    worker = quick_worker(workers)
+    worker.wait_log(f"tts.synthesize[{body['uuid']}] succeeded", 30)
+    assert "'skipped'" in worker.text()
+    assert stack.rows() == [] and stack.media_files() == []
+
+
 def test_an_async_job_is_done_by_a_worker_and_its_audio_served_by_nginx(stack, workers):
     clear(stack)
-    workers("a")
+    quick_worker(workers)
     status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Hello from the queue.", "async": True})
     assert status == 202, body
     assert body["status"] == "queued" and body["audio_url"] is None
@@ -176,7 +259,7 @@ def test_the_http_benchmark_measures_async_jobs_to_done(stack, workers):
     import importlib.util
 
     clear(stack)
-    workers("a")
+    quick_worker(workers)
     spec = importlib.util.spec_from_file_location("bench_http", ROOT / "scripts/bench_http.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
@@ -189,11 +272,107 @@ def test_the_http_benchmark_measures_async_jobs_to_done(stack, workers):
 
 def test_a_synchronous_request_waits_for_the_worker_and_answers_201(stack, workers):
     clear(stack)
-    workers("a")
+    quick_worker(workers)
     status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Wait for me, worker."})
     assert status == 201, body
     assert body["status"] == "done" and body["audio_url"]
     assert http("GET", body["audio_url"])[0] == 200
+
+
+def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(stack, workers):
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape(url: str) -> dict[tuple, float]:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                    for f in text_string_to_metric_families(resp.read().decode()) for s in f.samples}
+
+    def syntheses(metrics: dict) -> float:
+        return sum(v for (n, _), v in metrics.items() if n == "tts_synthesis_seconds_count")
+
+    done_key = ("tts_jobs_finished_total", (("backend", "celery"), ("outcome", "done")))
+    clear(stack)
+    quick_worker(workers)
+    url = f"http://127.0.0.1:{QUICK_METRICS_PORT}/metrics"
+    before = scrape(url)
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Counted by the worker."})
+    assert status == 201, body
+    worker = scrape(url)
+    assert syntheses(worker) - syntheses(before) == 1
+    assert worker[done_key] - before.get(done_key, 0) == 1
+    web = scrape(f"http://127.0.0.1:{stack.api_port}/metrics")
+    assert web[("tts_jobs", (("status", "done"),))] == 1
+    assert web[("tts_queue_depth", (("queue", stack.env["TTS_QUEUE"]),))] == 0
+    assert not any(n == "tts_model_loaded" for n, _ in web)  # the web process holds no models
+    for pid in stack.workers():  # nor PyTorch: it queues jobs and relays their audio
+        assert "libtorch" not in pathlib.Path(f"/proc/{pid}/maps").read_text()
+
+
+def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
+    import asyncio
+    import socket
+    import sys
+
+    from wyoming.audio import AudioChunk
+    from wyoming.client import AsyncTcpClient
+    from wyoming.tts import Synthesize
+
+    clear(stack)
+    quick_worker(workers)
+    port = free_port()
+    log = open(stack.tmp / "wyoming-celery.log", "wb")
+    server = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri", f"tcp://127.0.0.1:{port}"],
+                              cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, \
+                    (stack.tmp / "wyoming-celery.log").read_text()[-2000:]
+                time.sleep(0.3)
+
+        async def run():
+            async with AsyncTcpClient("127.0.0.1", port) as client:
+                await client.write_event(Synthesize(text="Spoken by a worker. Relayed over Redis.").event())
+                events = []
+                while not events or events[-1].type not in ("audio-stop", "error"):
+                    events.append(await asyncio.wait_for(client.read_event(), 60))
+                return events
+
+        events = asyncio.run(run())
+        assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
+        assert sum(AudioChunk.from_event(e).samples for e in events if e.type == "audio-chunk") > 0
+        assert "TTS voice active" not in (stack.tmp / "wyoming-celery.log").read_text()  # no models here
+    finally:
+        server.terminate()
+        server.wait(20)
+        log.close()
+
+
+def test_the_compose_health_check_of_a_worker_runs_natively(stack, workers):
+    """docker-compose.yml's worker probe, its exact command, against a worker under its default name."""
+    import socket
+    import sys
+
+    import yaml
+
+    probe = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]["healthcheck"]["test"]
+    assert probe[0] == "CMD-SHELL"
+    command = probe[1].replace("$$", "$")  # compose's escape for a literal $
+    env = {**stack.env, "HOSTNAME": socket.gethostname(),
+           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
+    env["TTS_WORKER_NAME"] = quick_worker(workers).env["TTS_WORKER_NAME"]
+    out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "pong" in out.stdout
+    env["HOSTNAME"] = "no-worker-here"  # the same probe in a container whose worker is not running: unhealthy
+    out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0, out.stdout
 
 
 def test_a_thread_pool_worker_loads_once_and_runs_its_jobs_at_once_for_dynamic_batching(stack, workers):
@@ -217,148 +396,6 @@ def test_a_thread_pool_worker_loads_once_and_runs_its_jobs_at_once_for_dynamic_b
     assert len(runners) == 1 and runners[0], runners  # one runner: the worker's one process
     latest_start = max(d["started_at"] for d in done)
     assert all(d["finished_at"] > latest_start for d in done)  # each job was still running when the last began
-
-
-def test_bad_input_is_refused_before_queuing(stack):
-    clear(stack)  # no worker runs: anything queued would stay queued
-    for payload in ({"text": ""}, {"text": "😀😀"}, {"text": "Hi.", "sigma": 9}, {"text": "Hi.", "nope": 1}):
-        status, _, body, _ = post_json(f"{stack.url}/api/tts/", {**payload, "async": True})
-        assert status == 400, (payload, body)
-    assert stack.rows() == []
-
-
-def test_a_cancelled_queued_job_never_writes_a_file(stack, workers):
-    clear(stack)
-    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Cancel me.", "async": True})
-    assert status == 202
-    # DELETE needs the owner or staff: this anonymous record is deleted by staff (the admin, the clean endpoint)
-    stack.manage("shell", "--no-imports", "-c",
-                 f"from API.models import TTSound; TTSound.objects.filter(pk='{body['uuid']}').delete()")
-    worker = workers("a")
-    worker.wait_log(f"tts.synthesize[{body['uuid']}] succeeded", 30)
-    assert "'skipped'" in worker.text()
-    assert stack.rows() == [] and stack.media_files() == []
-
-
-def test_a_worker_killed_mid_job_loses_nothing_a_new_worker_finishes_it(stack, workers, checkpoints):
-    clear(stack)
-    first = workers("slow-1", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
-    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
-    assert status == 202
-    url = f"{stack.url}/api/tts/{body['uuid']}/"
-    wait_status(stack, url, {"running"}, 30)
-    time.sleep(1.0)  # well inside the synthesis
-    first.kill()
-    assert record(stack, url)["status"] == "running"  # the dead worker's claim: nothing else happened
-    killed_at = time.monotonic()
-    workers("slow-2", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
-    done = wait_status(stack, url, {"done", "failed"}, 60)
-    assert done["status"] == "done", done
-    print(f"redelivered and done {time.monotonic() - killed_at:.1f} s after the kill")
-    rows = json.loads(stack.manage("shell", "--no-imports", "-c",
-                                   "import json; from API.models import TTSound; print(json.dumps(list("
-                                   "TTSound.objects.values_list('attempts', 'runner'))))"))
-    assert len(rows) == 1 and rows[0][0] == 2 and "slow-2" in rows[0][1]
-    assert [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]  # exactly one file
-    assert http("GET", done["audio_url"])[0] == 200
-
-
-def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_redelivered_at_once(stack, workers, checkpoints):
-    clear(stack)
-    worker = workers("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
-    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
-    assert status == 202
-    url = f"{stack.url}/api/tts/{body['uuid']}/"
-    wait_status(stack, url, {"running"}, 30)
-    time.sleep(1.0)
-    (child,) = worker.pool_children()
-    os.kill(child, signal.SIGKILL)  # e.g. the kernel's OOM killer: the main process sees WorkerLostError
-    done = wait_status(stack, url, {"done", "failed"}, 60)
-    assert done["status"] == "done", done
-    assert "WorkerLostError" in worker.text()
-    assert len(stack.rows()) == 1 and [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]
-
-
-def test_a_synchronous_request_not_done_in_time_answers_202_and_the_job_goes_on(stack, workers, checkpoints):
-    clear(stack)
-    workers("slow", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
-    started = time.monotonic()
-    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT})
-    assert status == 202, body  # TTS_SYNC_TIMEOUT is 4 s here; the slow voice needs more
-    assert 3.5 < time.monotonic() - started < 15
-    assert body["status"] in ("queued", "running") and headers["Location"].endswith(f"/{body['uuid']}/")
-    assert wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 60)["status"] == "done"
-
-
-def test_a_job_that_fails_ends_failed_with_a_message_and_no_file(stack, workers, tmp_path):
-    clear(stack)
-    broken = tmp_path / "broken.pt"
-    broken.write_bytes(b"not a checkpoint")  # the worker starts; its models cannot load
-    workers("broken", wait_models=False, TTS_TACOTRON2_CHECKPOINT=str(broken), TTS_JOB_MAX_RETRIES="1")
-    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "This will not work.", "async": True})
-    done = wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 30)
-    assert done["status"] == "failed" and done["audio_url"] is None
-    assert done["error"] == {"code": "not_ready", "message": "speech synthesis is unavailable right now"}
-    assert stack.media_files() == []
-    # waited for, the same failure is the request's error, and nothing is kept
-    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Nor will this."})
-    assert status == 503 and body["error"]["code"] == "not_ready" and headers["Retry-After"]
-    assert stack.rows() == [str(done["uuid"])]
-
-
-def test_an_unreachable_broker_is_a_clear_503_and_nothing_is_stored(tmp_path_factory, checkpoints, broker):
-    env = {**job_env(broker), "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens
-    s = Stack(tmp_path_factory.mktemp("no-broker"), checkpoints["quick"], checkpoints["waveglow"], extra_env=env)
-    try:
-        for payload in ({"text": "Anyone there?", "async": True}, {"text": "Anyone there?"}):
-            started = time.monotonic()
-            status, headers, body, _ = post_json(f"{s.url}/api/tts/", payload)
-            assert status == 503, body
-            assert body["error"]["code"] == "queue_unavailable" and headers["Retry-After"] == "5"
-            assert time.monotonic() - started < 10  # no hanging request
-        status, _, body, _ = http("GET", f"{s.url}/api/health/ready/")
-        assert status == 503 and "broker" in json.loads(body)["reason"]
-        assert s.rows() == [] and s.media_files() == []
-    finally:
-        s.stop()
-
-
-def test_worker_sh_says_clearly_when_the_broker_is_unreachable(stack, tmp_path):
-    env = {**stack.env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0", "BROKER_WAIT_TIMEOUT": "1"}
-    out = subprocess.run([str(ROOT / "scripts/worker.sh")], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=60)
-    assert out.returncode != 0
-    assert "not reachable" in out.stderr and "redis-server" in out.stderr
-
-
-
-def test_the_compose_health_check_of_a_worker_runs_natively(stack, checkpoints):
-    """docker-compose.yml's worker probe, its exact command, against a worker under its default name."""
-    import socket
-    import sys
-
-    import yaml
-
-    probe = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]["healthcheck"]["test"]
-    assert probe[0] == "CMD-SHELL"
-    command = probe[1].replace("$$", "$")  # compose's escape for a literal $
-    env = {**stack.env, "HOSTNAME": socket.gethostname(),
-           "PATH": f"{os.path.dirname(sys.executable)}:{os.environ['PATH']}"}
-    worker = Worker(stack, "probe", TTS_WORKER_NAME="tts@%h")
-    try:
-        env["TTS_WORKER_NAME"] = worker.env["TTS_WORKER_NAME"]
-        out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-        assert out.returncode == 0, out.stdout + out.stderr
-        assert "pong" in out.stdout
-    finally:
-        worker.stop()
-    out = subprocess.run(["sh", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert out.returncode != 0, out.stdout  # no worker of that name: unhealthy
-
-
-# nine sentences: the first alone, then two batches of four (the handler's batch size), so the first audio comes
-# after one decoder run of three, whatever the vocoder's speed
-STREAM_TEXT = "One. Two. Three. Four. Five. Six. Seven. Eight. Nine."
 
 
 def test_a_stream_is_relayed_from_the_worker_sentence_by_sentence(stack, workers, tmp_path):
@@ -402,13 +439,25 @@ def test_a_stream_is_relayed_from_the_worker_sentence_by_sentence(stack, workers
     assert not connection.exists(f"tts:stream:{uuid_}")  # cleaned up, not left to expire
 
 
-def test_a_stream_whose_job_fails_before_any_audio_is_an_openai_error(stack, workers, tmp_path):
+def test_a_job_that_fails_ends_failed_with_a_message_and_no_file(stack, workers, tmp_path_factory):
+    clear(stack)
+    broken_worker(workers, tmp_path_factory)
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "This will not work.", "async": True})
+    done = wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 30)
+    assert done["status"] == "failed" and done["audio_url"] is None
+    assert done["error"] == {"code": "not_ready", "message": "speech synthesis is unavailable right now"}
+    assert stack.media_files() == []
+    # waited for, the same failure is the request's error, and nothing is kept
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Nor will this."})
+    assert status == 503 and body["error"]["code"] == "not_ready" and headers["Retry-After"]
+    assert stack.rows() == [str(done["uuid"])]
+
+
+def test_a_stream_whose_job_fails_before_any_audio_is_an_openai_error(stack, workers, tmp_path_factory):
     import openai
 
     clear(stack)
-    broken = tmp_path / "broken.pt"
-    broken.write_bytes(b"not a checkpoint")  # the worker starts; its models cannot load
-    workers("broken", wait_models=False, TTS_TACOTRON2_CHECKPOINT=str(broken))
+    broken_worker(workers, tmp_path_factory)
 
     client = openai.OpenAI(base_url=f"{stack.url}/v1", api_key="not-needed", max_retries=0, timeout=60)
     with pytest.raises(openai.APIStatusError) as caught:
@@ -417,69 +466,77 @@ def test_a_stream_whose_job_fails_before_any_audio_is_an_openai_error(stack, wor
     assert stack.rows() == [] and stack.media_files() == []
 
 
-def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(stack, workers):
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    def scrape(url: str) -> dict[tuple, float]:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                    for f in text_string_to_metric_families(resp.read().decode()) for s in f.samples}
-
+def test_a_worker_killed_mid_job_loses_nothing_a_new_worker_finishes_it(stack, workers, checkpoints):
     clear(stack)
-    port = free_port()
-    workers("metrics", TTS_METRICS_PORT=str(port))
-    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Counted by the worker."})
-    assert status == 201, body
-    worker = scrape(f"http://127.0.0.1:{port}/metrics")
-    assert sum(v for (n, _), v in worker.items() if n == "tts_synthesis_seconds_count") == 1
-    assert worker[("tts_jobs_finished_total", (("backend", "celery"), ("outcome", "done")))] == 1
-    web = scrape(f"http://127.0.0.1:{stack.api_port}/metrics")
-    assert web[("tts_jobs", (("status", "done"),))] == 1
-    assert web[("tts_queue_depth", (("queue", stack.env["TTS_QUEUE"]),))] == 0
-    assert not any(n == "tts_model_loaded" for n, _ in web)  # the web process holds no models
+    first = workers("slow-1", TTS_TACOTRON2_CHECKPOINT=str(checkpoints["slow"]))
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    assert status == 202
+    url = f"{stack.url}/api/tts/{body['uuid']}/"
+    wait_status(stack, url, {"running"}, 30)
+    time.sleep(1.0)  # well inside the synthesis
+    first.kill()
+    assert record(stack, url)["status"] == "running"  # the dead worker's claim: nothing else happened
+    killed_at = time.monotonic()
+    second = slow_worker(workers, checkpoints)
+    done = wait_status(stack, url, {"done", "failed"}, 60)
+    assert done["status"] == "done", done
+    print(f"redelivered and done {time.monotonic() - killed_at:.1f} s after the kill")
+    rows = json.loads(stack.manage("shell", "--no-imports", "-c",
+                                   "import json; from API.models import TTSound; print(json.dumps(list("
+                                   "TTSound.objects.values_list('attempts', 'runner'))))"))
+    assert len(rows) == 1 and rows[0][0] == 2 and second.name in rows[0][1]
+    assert [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]  # exactly one file
+    assert http("GET", done["audio_url"])[0] == 200
 
 
-def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
-    import asyncio
-    import socket
-    import sys
-
-    from wyoming.audio import AudioChunk
-    from wyoming.client import AsyncTcpClient
-    from wyoming.tts import Synthesize
-
+def test_a_pool_process_killed_mid_job_is_replaced_and_the_job_redelivered_at_once(stack, workers, checkpoints):
     clear(stack)
-    workers("wyoming")
-    port = free_port()
-    log = open(stack.tmp / "wyoming-celery.log", "wb")
-    server = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri", f"tcp://127.0.0.1:{port}"],
-                              cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    worker = slow_worker(workers, checkpoints)
+    lost_before = worker.text().count("WorkerLostError")
+    status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT, "async": True})
+    assert status == 202
+    url = f"{stack.url}/api/tts/{body['uuid']}/"
+    wait_status(stack, url, {"running"}, 30)
+    time.sleep(1.0)
+    (child,) = worker.pool_children()
+    os.kill(child, signal.SIGKILL)  # e.g. the kernel's OOM killer: the main process sees WorkerLostError
+    done = wait_status(stack, url, {"done", "failed"}, 60)
+    assert done["status"] == "done", done
+    assert worker.text().count("WorkerLostError") > lost_before
+    assert len(stack.rows()) == 1 and [p.name for p in stack.media_files()] == [f"{body['uuid']}-2.wav"]
+
+
+def test_a_synchronous_request_not_done_in_time_answers_202_and_the_job_goes_on(stack, workers, checkpoints):
+    clear(stack)
+    slow_worker(workers, checkpoints)
+    started = time.monotonic()
+    status, headers, body, _ = post_json(f"{stack.url}/api/tts/", {"text": SLOW_TEXT})
+    assert status == 202, body  # TTS_SYNC_TIMEOUT is 4 s here; the slow voice needs more
+    assert 3.5 < time.monotonic() - started < 15
+    assert body["status"] in ("queued", "running") and headers["Location"].endswith(f"/{body['uuid']}/")
+    assert wait_status(stack, f"{stack.url}/api/tts/{body['uuid']}/", {"done", "failed"}, 60)["status"] == "done"
+
+
+def test_an_unreachable_broker_is_a_clear_503_and_nothing_is_stored(tmp_path_factory, checkpoints, broker):
+    env = {**job_env(broker), "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0"}  # nothing listens
+    s = Stack(tmp_path_factory.mktemp("no-broker"), checkpoints["quick"], checkpoints["waveglow"], extra_env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, \
-                    (stack.tmp / "wyoming-celery.log").read_text()[-2000:]
-                time.sleep(0.3)
-
-        async def run():
-            async with AsyncTcpClient("127.0.0.1", port) as client:
-                await client.write_event(Synthesize(text="Spoken by a worker. Relayed over Redis.").event())
-                events = []
-                while not events or events[-1].type not in ("audio-stop", "error"):
-                    events.append(await asyncio.wait_for(client.read_event(), 60))
-                return events
-
-        events = asyncio.run(run())
-        assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
-        assert sum(AudioChunk.from_event(e).samples for e in events if e.type == "audio-chunk") > 0
-        assert "TTS voice active" not in (stack.tmp / "wyoming-celery.log").read_text()  # no models here
+        for payload in ({"text": "Anyone there?", "async": True}, {"text": "Anyone there?"}):
+            started = time.monotonic()
+            status, headers, body, _ = post_json(f"{s.url}/api/tts/", payload)
+            assert status == 503, body
+            assert body["error"]["code"] == "queue_unavailable" and headers["Retry-After"] == "5"
+            assert time.monotonic() - started < 10  # no hanging request
+        status, _, body, _ = http("GET", f"{s.url}/api/health/ready/")
+        assert status == 503 and "broker" in json.loads(body)["reason"]
+        assert s.rows() == [] and s.media_files() == []
     finally:
-        server.terminate()
-        server.wait(20)
-        log.close()
+        s.stop()
+
+
+def test_worker_sh_says_clearly_when_the_broker_is_unreachable(stack, tmp_path):
+    env = {**stack.env, "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0", "BROKER_WAIT_TIMEOUT": "1"}
+    out = subprocess.run([str(ROOT / "scripts/worker.sh")], cwd=ROOT, env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode != 0
+    assert "not reachable" in out.stderr and "redis-server" in out.stderr

@@ -3,6 +3,7 @@ processes), nginx refusing /metrics to the public, and a Celery worker serving i
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 import pytest
@@ -32,8 +33,18 @@ def scrape(url: str) -> dict[str, float]:
     return sums
 
 
+def wait_for_models(url: str, processes: int, timeout: float = 120.0) -> None:
+    """The stack is ready once one worker answers; the other may still be loading its models (on 2 busy cores,
+    tens of seconds), and a worker that is loading takes no connection."""
+    deadline = time.monotonic() + timeout
+    while scrape(url).get("tts_model_loaded", 0) < processes:
+        assert time.monotonic() < deadline, f"fewer than {processes} processes loaded their models in {timeout} s"
+        time.sleep(0.5)
+
+
 def test_both_workers_syntheses_add_up_in_one_scrape_and_nginx_refuses_metrics(stack):
     direct = f"http://127.0.0.1:{stack.api_port}/metrics"
+    wait_for_models(direct, 2)
     before = scrape(direct)
     for i in range(4):  # whichever worker answers, one scrape adds up both
         status, _, _, _ = post_json(f"{stack.url}/api/tts/", {"text": f"Metrics sentence number {i}."})
