@@ -57,7 +57,7 @@ else
     fi
     export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"  # this checkout, not installed into the machine's Python
     DEVICE=cuda
-    BENCH=(--device cuda --variants fp16 --batch-sizes 1 4 --channels 256 512 --steps 200 --runs 5 --warmup 2)
+    BENCH=(--device cuda --variants fp16 fp16+graphs --batch-sizes 1 4 --channels 256 512 --steps 200 --runs 5 --warmup 2)
     BATCHER=(--device cuda --random --vocoder waveglow --concurrency 1 8 --requests 2 --max-batch 8)
     TIME_LIMIT=330
 fi

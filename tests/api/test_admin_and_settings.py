@@ -80,10 +80,11 @@ def test_the_tts_block_is_parsed_once_from_the_environment_with_one_default_each
     assert defaults["handler"] == HandlerConfig().__dict__  # unset variables keep the handler's own defaults
     assert defaults["LOAD_AT_STARTUP"] is False and defaults["ANONYMOUS_SYNTHESIS"] is True
     block = _tts_block({"TTS_TACOTRON2_CHECKPOINT": "/m/t.pt", "TTS_MAX_TEXT_LENGTH": "99", "TTS_FP16": "1",
-                        "TTS_LOAD_AT_STARTUP": "yes", "TTS_TORCH_THREADS": "3", "TTS_MAX_DECODER_STEPS": "500"})
+                        "TTS_LOAD_AT_STARTUP": "yes", "TTS_TORCH_THREADS": "3", "TTS_MAX_DECODER_STEPS": "500",
+                        "TTS_CUDA_GRAPHS": "1"})
     assert block["handler"]["tacotron2_checkpoint"] == "/m/t.pt" and block["handler"]["max_text_length"] == 99
     assert block["handler"]["precision"] == "fp16"  # TTS_FP16=1 is an alias of TTS_PRECISION=fp16
-    assert block["handler"]["max_decoder_steps"] == 500
+    assert block["handler"]["max_decoder_steps"] == 500 and block["handler"]["cuda_graphs"] is True
     assert block["LOAD_AT_STARTUP"] is True and block["TORCH_THREADS"] == 3
     assert _tts_block({"TTS_FP16": "1", "TTS_PRECISION": "auto"})["handler"]["precision"] == "fp16"
     assert _tts_block({"TTS_FP16": "1", "TTS_PRECISION": "int8"})["handler"]["precision"] == "int8"

@@ -41,7 +41,7 @@ def test_the_benchmark_measures_the_models_the_service_serves(name):
     """A benchmark variant and the handler's models for the same precision come from the one prepare step: the
     same modules, the same numbers."""
     taco, wg = tiny_tacotron(), tiny_waveglow(weight_norm=False)
-    bench = next(v for v in variants(taco, wg, torch.device("cpu"), [name]) if v.precision == name)
+    bench = next(v for n, v in variants(taco, wg, torch.device("cpu"), [name]) if n == name)
     served = prepare_models(taco, wg, name, "cpu")
     assert type(bench.tacotron2.decoder.attention_rnn) is type(served.tacotron2.decoder.attention_rnn)
     assert type(bench.waveglow.WN[0]) is type(served.waveglow.WN[0])

@@ -53,3 +53,25 @@ def test_the_handler_speaks_on_the_gpu_in_fp16(tmp_path):
     result = handler.synthesize("Hello from the graphics card.")
     assert handler.precision == "fp16"
     assert result.audio.dtype == np.float32 and np.isfinite(result.audio).all() and np.abs(result.audio).max() > 0
+
+
+def test_decoder_steps_replayed_from_cuda_graphs_give_the_eager_mels():
+    """TTS_CUDA_GRAPHS: the same mels and lengths as the eager steps, for two texts of one length bucket (the
+    second reuses the first's graph and must not see its longer memory), in fp16 as the service runs it."""
+    model = tiny_tacotron().to(CUDA)
+    eager = prepare_models(model, None, "fp16", CUDA)
+    graphed = prepare_models(model, None, "fp16", CUDA, cuda_graphs=True)
+    assert "CUDA graphs" in graphed.kernels["tacotron2_decoder"]
+    steps = graphed.tacotron2.decoder.step_runner
+    for text in ("A longer sentence comes first, to fill the buffers.", "Then a short one."):
+        ids = text_to_sequence(text)
+        seqs, lens = torch.tensor([ids], device=CUDA), torch.tensor([len(ids)], device=CUDA)
+        outs = []
+        for models in (eager, graphed):
+            with models.context():
+                gen = torch.Generator(CUDA).manual_seed(5)
+                outs.append(models.tacotron2.infer_full(seqs, lens, max_decoder_steps=60, stop_check_every=16,
+                                                        generator=gen))
+        assert torch.equal(outs[0].mel_lengths, outs[1].mel_lengths)
+        assert (outs[0].mel_outputs_postnet.float() - outs[1].mel_outputs_postnet.float()).abs().max() < 2e-2
+    assert steps.captures <= 4  # one bucket: a graph for the first step's dtypes and one for the rest, at most

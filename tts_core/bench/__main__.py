@@ -44,16 +44,22 @@ def variant_names(device: torch.device, names: list[str] | None) -> list[str]:
     if names:
         return [REFERENCE] + [n for n in names if n != REFERENCE]
     if device.type == "cuda":
-        return [REFERENCE, "fp16"]
+        return [REFERENCE, "fp16", "fp16+graphs"]
     return [REFERENCE, "fp32"] + (["bf16"] if cpu_has_bf16() else []) + \
         (["int8"] if cpu_has_bf16() or cpu_has_vnni() else [])
 
 
-def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None) -> list[PreparedModels]:
+def variants(taco: Tacotron2, wg: WaveGlow, device: torch.device, names: list[str] | None
+             ) -> list[tuple[str, PreparedModels]]:
+    """(name, models) per variant; a name is a precision, ``+graphs`` for the decoder steps in CUDA graphs."""
     out = []
     for name in variant_names(device, names):
+        precision, _, extra = name.partition("+")
+        if extra not in ("", "graphs") or (extra and device.type != "cuda"):
+            print(f"skipping {name}: only '+graphs' on CUDA is known")
+            continue
         try:
-            out.append(prepare_models(taco, wg, name, device))
+            out.append((name, prepare_models(taco, wg, precision, device, cuda_graphs=extra == "graphs")))
         except PrecisionError as exc:
             print(f"skipping {name}: {exc}")
     return out
@@ -107,13 +113,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             steps = args.steps
             frames = steps * taco.n_frames_per_step
             audio_seconds = batch * frames * hop / sr
+            stop_every = 16 if device.type == "cuda" else 1
             reference: dict[str, torch.Tensor] = {}
-            for v in variants(taco, wg, device, args.variants):
-                results["kernels"][v.precision] = v.kernels
+            for name, v in variants(taco, wg, device, args.variants):
+                results["kernels"][name] = v.kernels
                 def tacotron(v: PreparedModels = v) -> torch.Tensor:
                     with v.context():
+                        # as the handler runs it: on CUDA no host read-back of the stop flag each step
                         return v.tacotron2.infer_full(seqs, lens, max_decoder_steps=steps, gate_threshold=1.1,
-                                                      prenet_dropout=0.0).mel_outputs_postnet.float()
+                                                      prenet_dropout=0.0, stop_check_every=stop_every
+                                                      ).mel_outputs_postnet.float()
 
                 def waveglow(v: PreparedModels, mel: torch.Tensor) -> torch.Tensor:
                     gen = torch.Generator(device=device).manual_seed(1)
@@ -140,12 +149,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 for component, meas, output, seconds in rows:
                     meas.audio_seconds = seconds
                     meas.samples = int(seconds * sr)
-                    row = {"component": component, "variant": v.precision, "batch": batch,
+                    row = {"component": component, "variant": name, "batch": batch,
                            "waveglow_channels": channels,
                            **meas.summary()}
                     if component == "tacotron2":
                         row["ms_per_decoder_step"] = row["latency_mean_s"] / steps * 1000
-                    if v.precision == REFERENCE:
+                    if name == REFERENCE:
                         reference[component] = output
                         if component == "tacotron2":
                             reference["mel"] = output
@@ -195,7 +204,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int)
     parser.add_argument("--variants", nargs="+", help="precisions to compare with eager: fp32, bf16, int8 (CPU), "
-                                                      "fp16 (CUDA); default: those worth serving on this device")
+                                                      "fp16 and fp16+graphs (CUDA graphs for the decoder steps; "
+                                                      "CUDA); default: those worth serving on this device")
     parser.add_argument("--tacotron2", help="real Tacotron2 checkpoint instead of random weights")
     parser.add_argument("--waveglow", help="real WaveGlow checkpoint instead of random weights")
     parser.add_argument("--smoke", action="store_true", help="tiny models, 1 run: checks that everything runs")
