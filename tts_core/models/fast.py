@@ -194,8 +194,10 @@ class GemmWN(nn.Module):
 
     Takes and returns the same tensors as ``WN.forward``: audio (B, n_in, T), spect (B, n_cond, T) ->
     (B, 2 * n_in, T). Inside, activations are time-major (B * T, channels) matrices, the layout in which oneDNN's
-    bf16 GEMMs run fastest here, and ``tanh(a) * sigmoid(b)`` is computed as ``0.5 * h_a * (1 + h_b)`` with
-    ``h = tanh([a, b / 2])``: one tanh over a contiguous block, the factors 0.5 folded exactly into the weights.
+    bf16 GEMMs run fastest here, and the gate ``tanh(a) * sigmoid(b)`` is computed from one sigmoid over a
+    contiguous block, ``s = sigmoid([2 a, b])``, as ``-(s_b - 2 s_a s_b)`` (``tanh(a) = 2 sigmoid(2 a) - 1``): the
+    factor 2 is folded exactly into the weights that make ``a``, the sign into the residual/skip weights. PyTorch's
+    CPU sigmoid runs about 6x faster than its tanh (0.7 against 4.6 ms for one layer's 6400 x 512 block, AMD EPYC).
     """
 
     def __init__(self, wn: WN, dtype: torch.dtype) -> None:
@@ -205,8 +207,8 @@ class GemmWN(nn.Module):
         if any(layer.kernel_size[0] != 3 for layer in wn.in_layers):
             raise ValueError("GemmWN supports kernel size 3 (NVIDIA's WaveGlow)")
         c = self.n_channels
-        half = torch.ones(2 * c, 1)
-        half[c:] = 0.5  # rows feeding the sigmoid: sigmoid(b) = (1 + tanh(b / 2)) / 2
+        rows = torch.ones(2 * c, 1)
+        rows[:c] = 2.0  # rows making a: tanh(a) = 2 sigmoid(2 a) - 1
 
         def mat(w: torch.Tensor) -> torch.Tensor:
             return w.detach().to(dtype).contiguous()
@@ -214,13 +216,13 @@ class GemmWN(nn.Module):
         self.register_buffer("start_w", mat(wn.start.weight.squeeze(2)))
         self.register_buffer("start_b", mat(wn.start.bias))
         # One GEMM for all layers' conditioning; each in-layer's bias joins its conditioning bias.
-        self.register_buffer("cond_w", mat(torch.cat([c_.weight.squeeze(2) * half for c_ in wn.cond_layers])))
-        self.register_buffer("cond_b", mat(torch.cat([(c_.bias + i.bias) * half.squeeze(1)
+        self.register_buffer("cond_w", mat(torch.cat([c_.weight.squeeze(2) * rows for c_ in wn.cond_layers])))
+        self.register_buffer("cond_b", mat(torch.cat([(c_.bias + i.bias) * rows.squeeze(1)
                                                       for c_, i in zip(wn.cond_layers, wn.in_layers)])))
         # Conv weight (out, in, k) -> (out, k * in), matching the stacked input [x(t - d), x(t), x(t + d)].
         self.register_buffer("in_w", mat(torch.stack([
-            (i.weight * half.unsqueeze(2)).permute(0, 2, 1).reshape(2 * c, -1) for i in wn.in_layers])))
-        res = [r.weight.squeeze(2) * 0.5 for r in wn.res_skip_layers]  # the 1/2 of the rewritten gate
+            (i.weight * rows.unsqueeze(2)).permute(0, 2, 1).reshape(2 * c, -1) for i in wn.in_layers])))
+        res = [-r.weight.squeeze(2) for r in wn.res_skip_layers]  # the rewritten gate is -tanh(a) sigmoid(b)
         res_b = [r.bias for r in wn.res_skip_layers]
         # The last layer has only skip outputs; a zero residual half lets all layers stack.
         if res[-1].size(0) == c:
@@ -246,8 +248,8 @@ class GemmWN(nn.Module):
             padded = F.pad(rows, (0, 0, d, d))
             stacked = torch.cat((padded[:, :t], rows, padded[:, 2 * d:]), dim=2).view(b * t, 3 * c)
             acts = torch.addmm(cond[:, 2 * c * i: 2 * c * (i + 1)], stacked, self.in_w[i].t())
-            h = torch.tanh(acts.float())  # float32: tanh runs several times faster than in bf16 on CPU
-            gated = torch.addcmul(h[:, :c], h[:, :c], h[:, c:]).to(x.dtype)
+            s = torch.sigmoid(acts.float())  # float32: faster than in bf16 on CPU
+            gated = torch.addcmul(s[:, c:], s[:, :c], s[:, c:], value=-2.0).to(x.dtype)  # -tanh(a) sigmoid(b)
             res_skip = torch.addmm(self.res_b[i], gated, self.res_w[i].t())
             if i < self.n_layers - 1:
                 x = x + res_skip[:, :c]

@@ -1,12 +1,12 @@
 """WaveGlow's coupling networks in int8: oneDNN's u8 x s8 matrix products with the dequantization fused.
 
 :class:`Int8WN` runs a :class:`~.waveglow.WN` as :class:`~.fast.GemmWN` does (the dilated convolutions as GEMMs
-over stacked shifted inputs, time-major activations, the gate rewritten as one tanh), with every GEMM in int8:
+over stacked shifted inputs, time-major activations, the gate rewritten as one sigmoid), with every GEMM in int8:
 
 * weights: symmetric int8 with one scale per output channel, prepacked once for oneDNN;
 * activations: uint8 with one scale per tensor, taken from the tensor's range at each call (dynamic), zero point 128.
-  The gate's output is bounded by construction (``h_a * (1 + h_b)`` with ``|h| < 1`` lies in (-2, 2)), so it gets
-  the fixed scale 2 / 127 and no range pass;
+  The gate's output is bounded by construction (``s_b - 2 s_a s_b`` with ``0 < s < 1`` lies in (-1, 1)), so it
+  gets the fixed scale 1 / 127 and no range pass;
 * each GEMM writes float32 with the bias, and where a sum follows (conditioning + in-layer, residual and skip
   accumulation) adds into that float32 buffer in its epilogue: no int32 matrix is ever materialised.
 
@@ -28,7 +28,7 @@ from .fast import GemmWN, quantize_rows_int8
 from .waveglow import WN
 
 ZERO_POINT = 128
-_GATE_SCALE = 2.0 / 127.0  # the gate's output is in (-2, 2)
+_GATE_SCALE = 1.0 / 127.0  # the gate's output is in (-1, 1)
 
 
 class QuantizedSpect:
@@ -131,8 +131,8 @@ class Int8WN(nn.Module):
             stacked[:, : min(d, t), :c] = ZERO_POINT
             stacked[:, max(t - d, 0):, 2 * c:] = ZERO_POINT
             acts = self.cond[i](spect.values, spect.scale)
-            h = self.in_layers[i](stacked.view(b * t, 3 * c), scale, acts).tanh_()
-            gated = torch.addcmul(h[:, :c], h[:, :c], h[:, c:])  # = 2 tanh(a) sigmoid(b'), in (-2, 2)
+            s = self.in_layers[i](stacked.view(b * t, 3 * c), scale, acts).sigmoid_()
+            gated = torch.addcmul(s[:, c:], s[:, :c], s[:, c:], value=-2.0)  # = -tanh(a) sigmoid(b), GemmWN's form
             q = _to_u8(gated, _GATE_SCALE)
             self.skip[i](q, _GATE_SCALE, skip)
             if i < self.n_layers - 1:
