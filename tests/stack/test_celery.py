@@ -66,10 +66,14 @@ class Worker:
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([str(ROOT / "scripts/worker.sh")], cwd=ROOT, env=self.env, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)
-        self.wait_log(" ready.", 90)
-        # the pool child loads the models after the fork: wait for it (or its failure), so a job's timing is the
-        # synthesis's
-        self.wait_log("TTS voice active" if wait_models else "TTS models failed to load", 60)
+        try:
+            self.wait_log(" ready.", 90)
+            # the pool child loads the models after the fork: wait for it (or its failure), so a job's timing is
+            # the synthesis's
+            self.wait_log("TTS voice active" if wait_models else "TTS models failed to load", 60)
+        except BaseException:
+            self.stop()  # a worker that never got ready must not live on to take later tests' jobs
+            raise
 
     def text(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -161,12 +165,12 @@ def workers(worker_pool):
     worker_pool.end_test()
 
 
-QUICK_METRICS_PORT = str(free_port())
-
-
 def quick_worker(workers: Workers) -> Worker:
-    """The quick voice's worker under the default name (the compose probe's), serving its metrics."""
-    return workers.shared("quick", TTS_WORKER_NAME="tts@%h", TTS_METRICS_PORT=QUICK_METRICS_PORT)
+    """The quick voice's worker under the default name (the compose probe's), serving its metrics on a port
+    chosen when it starts."""
+    running = workers.kept if workers.kept_key is not None and workers.kept_key[0] == "quick" else None
+    port = running.env["TTS_METRICS_PORT"] if running is not None else str(free_port())
+    return workers.shared("quick", TTS_WORKER_NAME="tts@%h", TTS_METRICS_PORT=port)
 
 
 def slow_worker(workers: Workers, checkpoints) -> Worker:
@@ -294,8 +298,7 @@ def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(st
 
     done_key = ("tts_jobs_finished_total", (("backend", "celery"), ("outcome", "done")))
     clear(stack)
-    quick_worker(workers)
-    url = f"http://127.0.0.1:{QUICK_METRICS_PORT}/metrics"
+    url = f"http://127.0.0.1:{quick_worker(workers).env['TTS_METRICS_PORT']}/metrics"
     before = scrape(url)
     status, _, body, _ = post_json(f"{stack.url}/api/tts/", {"text": "Counted by the worker."})
     assert status == 201, body

@@ -75,3 +75,33 @@ def test_decoder_steps_replayed_from_cuda_graphs_give_the_eager_mels():
         assert torch.equal(outs[0].mel_lengths, outs[1].mel_lengths)
         assert (outs[0].mel_outputs_postnet.float() - outs[1].mel_outputs_postnet.float()).abs().max() < 2e-2
     assert steps.captures <= 4  # one bucket: a graph for the first step's dtypes and one for the rest, at most
+
+
+def test_unseeded_graphed_steps_draw_fresh_dropout_and_a_padded_batch_matches_eager():
+    """Unseeded requests (the service's default) draw the prenet dropout inside the graph: each replay must draw
+    anew, so two runs differ. A batch of two texts of different lengths matches the eager steps when seeded."""
+    model = tiny_tacotron().to(CUDA)
+    graphed = prepare_models(model, None, "fp16", CUDA, cuda_graphs=True)
+    eager = prepare_models(model, None, "fp16", CUDA)
+    ids = text_to_sequence("Dropout must differ from one run to the next.")
+    seqs, lens = torch.tensor([ids], device=CUDA), torch.tensor([len(ids)], device=CUDA)
+    runs = []
+    for _ in range(2):
+        with graphed.context():
+            out = graphed.tacotron2.infer_full(seqs, lens, max_decoder_steps=40, gate_threshold=1.1,
+                                               stop_check_every=16)
+        assert torch.isfinite(out.mel_outputs_postnet.float()).all()
+        runs.append(out.mel_outputs_postnet.float())
+    assert not torch.equal(runs[0], runs[1])
+    texts = [text_to_sequence("A first and longer sentence of the batch."), text_to_sequence("A short one.")]
+    seqs = torch.zeros(2, len(texts[0]), dtype=torch.long, device=CUDA)
+    for row, t in enumerate(texts):
+        seqs[row, : len(t)] = torch.tensor(t, device=CUDA)
+    lens = torch.tensor([len(t) for t in texts], device=CUDA)
+    outs = []
+    for models in (eager, graphed):
+        with models.context():
+            outs.append(models.tacotron2.infer_full(seqs, lens, max_decoder_steps=40, stop_check_every=16,
+                                                    generator=torch.Generator(CUDA).manual_seed(9)))
+    assert torch.equal(outs[0].mel_lengths, outs[1].mel_lengths)
+    assert (outs[0].mel_outputs_postnet.float() - outs[1].mel_outputs_postnet.float()).abs().max() < 2e-2

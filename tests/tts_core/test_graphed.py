@@ -80,3 +80,18 @@ def test_cuda_graphs_are_a_cuda_option_only():
     assert asked.kernels == plain.kernels
     assert not isinstance(asked.tacotron2.decoder.step_runner, GraphedSteps)
     assert model.decoder.step_runner is None  # the given model is never changed
+
+
+def test_a_step_that_cannot_be_captured_runs_eagerly_and_says_so(caplog):
+    def refuse(step, inputs):
+        raise RuntimeError("operation not permitted when stream is capturing")
+
+    model = tiny_tacotron()
+    graphed = graphed_tacotron2(model, capture=refuse)
+    with caplog.at_level("WARNING", logger="tts_core"):
+        replayed = decode(graphed, (LONG,))
+    steps: GraphedSteps = graphed.decoder.step_runner
+    assert steps.captures == 0 and len(steps.failed) == 1 and not steps.graphs
+    assert sum("running it eagerly" in r.getMessage() for r in caplog.records) == 1  # once, not per step
+    eager = decode(model, (LONG,))
+    assert torch.equal(eager.mel_outputs_postnet, replayed.mel_outputs_postnet)

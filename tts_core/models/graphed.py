@@ -14,13 +14,17 @@ the buffer handling.
 """
 from __future__ import annotations
 
+import logging
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Callable, Sequence
 
 import torch
 
 from .decoder import Decoder, DecoderState
+
+log = logging.getLogger("tts_core")
 
 # capture(step, static inputs) -> (replay, static outputs): replay() recomputes the outputs in place
 Capture = Callable[[Callable[..., tuple], list[torch.Tensor]], tuple[Callable[[], None], list[torch.Tensor]]]
@@ -57,7 +61,8 @@ def cuda_capture(step: Callable[..., tuple], inputs: list[torch.Tensor]
             run()
     torch.cuda.current_stream().wait_stream(side)
     graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
+    # thread_local: another thread's CUDA work during this capture (a threads pool) is neither captured nor an error
+    with torch.cuda.graph(graph, capture_error_mode="thread_local"):
         outputs = list(run())
     return graph.replay, outputs
 
@@ -79,7 +84,7 @@ class _Graph:
             inputs.append(buf)
         self.inputs = inputs
         self.text_len = -1  # the length the text-axis buffers hold now
-        self.memory_source: torch.Tensor | None = None  # the memory tensor last copied in
+        self.memory_source: weakref.ref | None = None  # the memory tensor last copied in (not kept alive)
 
         def step(frame, ah, ac, dh, dc, w, wc, ctx, memory, processed, mask, not_finished, lengths, *masks):
             mel, gate, state, nf, ln = decoder.infer_step(frame, p, threshold, DecoderState(ah, ac, dh, dc, w, wc, ctx),
@@ -91,14 +96,15 @@ class _Graph:
 
     def run(self, args: list[torch.Tensor]) -> list[torch.Tensor]:
         text_len = args[_MEMORY].size(1)
-        if args[_MEMORY] is not self.memory_source or text_len != self.text_len:
+        source = self.memory_source() if self.memory_source is not None else None
+        if args[_MEMORY] is not source or text_len != self.text_len:
             # a new utterance batch: its memory once, and the padded tail cleared (weights 0, positions masked)
             for i, axis in _TIME_AXIS.items():
                 buf = self.inputs[i]
                 buf.narrow(axis, text_len, buf.size(axis) - text_len).fill_(i == _MASK)
             for i in (_MEMORY, _PROCESSED, _MASK):
                 self.inputs[i].narrow(1, 0, text_len).copy_(args[i])
-            self.memory_source, self.text_len = args[_MEMORY], text_len
+            self.memory_source, self.text_len = weakref.ref(args[_MEMORY]), text_len
         for i, t in enumerate(args):
             if i in (_MEMORY, _PROCESSED, _MASK):
                 continue
@@ -120,15 +126,18 @@ _OUT_TIME_AXIS = {6, 7}  # outputs: mel 0, gate 1, state 2-8 (weights 6, weights
 
 class GraphedSteps:
     """:meth:`Decoder.infer_step` of one decoder, replayed from captured graphs (see the module's docstring).
-    Keeps the ``max_graphs`` most recently used graphs; thread-safe (one replay at a time: graphs share buffers)."""
+    Keeps the ``max_graphs`` most recently used graphs (under fp16 autocast a bucket takes two: the first step's
+    state dtypes differ from the later steps'); thread-safe (one replay at a time: graphs share buffers). A
+    signature whose capture fails runs the eager step from then on (logged once), never an error to the caller."""
 
     def __init__(self, decoder: Decoder, capture: Capture = cuda_capture, bucket: int = 64,
-                 max_graphs: int = 16) -> None:
+                 max_graphs: int = 64) -> None:
         self.decoder = decoder
         self.capture = capture
         self.bucket = bucket
         self.max_graphs = max_graphs
         self.graphs: OrderedDict[tuple, _Graph] = OrderedDict()
+        self.failed: set[tuple] = set()
         self.captures = 0
         self._lock = threading.Lock()
 
@@ -140,16 +149,30 @@ class GraphedSteps:
         padded = -(-memory.size(1) // self.bucket) * self.bucket
         key = (frame.size(0), padded, float(p), float(threshold), len(prenet_masks or ()),
                tuple((t.dtype, t.device) for t in args))
+        if key in self.failed:
+            return self.decoder.infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
+                                           lengths, prenet_masks)
         with self._lock:
             graph = self.graphs.get(key)
             if graph is None:
-                graph = self.graphs[key] = _Graph(self.decoder, self.capture, args, padded, p, threshold,
-                                                  len(prenet_masks or ()))
-                self.captures += 1
-                while len(self.graphs) > self.max_graphs:
-                    self.graphs.popitem(last=False)
-            self.graphs.move_to_end(key)
-            out = graph.run(args)
+                try:
+                    graph = _Graph(self.decoder, self.capture, args, padded, p, threshold, len(prenet_masks or ()))
+                except Exception:
+                    log.warning("could not capture the decoder step as a graph (batch %d, text bucket %d): running "
+                                "it eagerly", frame.size(0), padded, exc_info=True)
+                    self.failed.add(key)
+                    graph = None
+                else:
+                    self.graphs[key] = graph
+                    self.captures += 1
+                    while len(self.graphs) > self.max_graphs:
+                        self.graphs.popitem(last=False)
+            if graph is not None:
+                self.graphs.move_to_end(key)
+                out = graph.run(args)
+        if graph is None:
+            return self.decoder.infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
+                                           lengths, prenet_masks)
         return out[0], out[1], DecoderState(*out[2:9]), out[9], out[10]
 
 
@@ -161,4 +184,4 @@ def graphed_tacotron2(model, capture: Capture = cuda_capture, bucket: int = 64):
     new = _shallow_module_copy(model)
     new.decoder = _shallow_module_copy(model.decoder)
     new.decoder.step_runner = GraphedSteps(new.decoder, capture, bucket)
-    return new.eval()
+    return new

@@ -35,7 +35,7 @@ def release_lock(log):
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [LOCK_KEY])
-    elif connection.vendor == "sqlite" and connection.settings_dict["NAME"] not in ("", ":memory:"):
+    elif connection.vendor == "sqlite" and not connection.is_in_memory_db():
         path = pathlib.Path(f"{connection.settings_dict['NAME']}.release.lock")
         with open(path, "a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
