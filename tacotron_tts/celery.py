@@ -36,6 +36,10 @@ def _serve_metrics(sender=None, **kwargs) -> None:
         from API import engine
 
         engine.process_started(role="worker")
+    else:
+        # PyTorch imported once here, before the pool forks (no CUDA is touched by the import): every pool
+        # process, a replacement for a killed one too, starts with it instead of importing it again
+        import tts_core.handler  # noqa: F401
     port = int(os.environ.get("TTS_METRICS_PORT") or 0)
     if port:
         from prometheus_client import start_http_server
