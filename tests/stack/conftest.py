@@ -202,6 +202,34 @@ class Stack:
             drop_pg_database(self.own_database)
 
 
+class WyomingServer:
+    """``manage.py wyoming_server`` on a free local port with the stack's settings, up once it takes connections."""
+
+    def __init__(self, stack: Stack, log_name: str, timeout: float = 90):
+        self.port = free_port()
+        self.log_path = stack.tmp / log_name
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri",
+                                      f"tcp://127.0.0.1:{self.port}"], cwd=ROOT, env=stack.env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(self.log_path.read_text(errors="replace")[-3000:]) from None
+                time.sleep(0.3)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(20)
+        self.log.close()
+
+
 @pytest.fixture(scope="module")
 def checkpoints(tmp_path_factory):
     folder = tmp_path_factory.mktemp("stack-ckpt")

@@ -13,7 +13,7 @@ import uuid
 
 import pytest
 
-from .conftest import ROOT, Stack, free_port, http, post_json
+from .conftest import ROOT, Stack, WyomingServer, free_port, http, post_json
 
 REDIS_DB = 14  # the tests' own database on the local Redis; every module run uses its own queue name
 
@@ -315,8 +315,6 @@ def test_a_worker_serves_its_pools_metrics_and_the_web_process_the_job_states(st
 
 def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
     import asyncio
-    import socket
-    import sys
 
     from wyoming.audio import AudioChunk
     from wyoming.client import AsyncTcpClient
@@ -324,23 +322,10 @@ def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
 
     clear(stack)
     quick_worker(workers)
-    port = free_port()
-    log = open(stack.tmp / "wyoming-celery.log", "wb")
-    server = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri", f"tcp://127.0.0.1:{port}"],
-                              cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
+    server = WyomingServer(stack, "wyoming-celery.log", timeout=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, \
-                    (stack.tmp / "wyoming-celery.log").read_text()[-2000:]
-                time.sleep(0.3)
-
         async def run():
-            async with AsyncTcpClient("127.0.0.1", port) as client:
+            async with AsyncTcpClient("127.0.0.1", server.port) as client:
                 await client.write_event(Synthesize(text="Spoken by a worker. Relayed over Redis.").event())
                 events = []
                 while not events or events[-1].type not in ("audio-stop", "error"):
@@ -350,11 +335,9 @@ def test_the_wyoming_server_speaks_through_the_celery_workers(stack, workers):
         events = asyncio.run(run())
         assert [e.type for e in events][0] == "audio-start" and events[-1].type == "audio-stop"
         assert sum(AudioChunk.from_event(e).samples for e in events if e.type == "audio-chunk") > 0
-        assert "TTS voice active" not in (stack.tmp / "wyoming-celery.log").read_text()  # no models here
+        assert "TTS voice active" not in server.log_path.read_text()  # no models here
     finally:
-        server.terminate()
-        server.wait(20)
-        log.close()
+        server.stop()
 
 
 def test_the_compose_health_check_of_a_worker_runs_natively(stack, workers):

@@ -4,10 +4,8 @@ and a streaming-text session that speaks each sentence as soon as it is complete
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
-import time
 
 import pytest
 from wyoming.audio import AudioChunk, AudioStart, AudioStop
@@ -17,30 +15,20 @@ from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeChunk, SynthesizeStart, SynthesizeStop, SynthesizeStopped, \
     SynthesizeVoice
 
-from .conftest import ROOT, Stack, free_port
+from .conftest import ROOT, Stack, WyomingServer, free_port
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     stack = Stack(tmp_path_factory.mktemp("wyoming-stack"), tacotron=None, waveglow=None,
                   extra_env={"TTS_TACOTRON2_CHECKPOINT": None, "TTS_WAVEGLOW_CHECKPOINT": None})
-    port = free_port()
-    log = open(stack.tmp / "wyoming.log", "wb")
-    proc = subprocess.Popen([sys.executable, "manage.py", "wyoming_server", "--uri", f"tcp://127.0.0.1:{port}"],
-                            cwd=ROOT, env=stack.env, stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((stack.tmp / "wyoming.log").read_text()[-3000:])
-            time.sleep(0.3)
-    yield stack, port
-    proc.terminate()
-    proc.wait(20)
-    log.close()
+    try:
+        wyoming = WyomingServer(stack, "wyoming.log")
+    except BaseException:
+        stack.stop()
+        raise
+    yield stack, wyoming.port
+    wyoming.stop()
     stack.stop()
 
 

@@ -149,31 +149,34 @@ class GraphedSteps:
         padded = -(-memory.size(1) // self.bucket) * self.bucket
         key = (frame.size(0), padded, float(p), float(threshold), len(prenet_masks or ()),
                tuple((t.dtype, t.device) for t in args))
-        if key in self.failed:
-            return self.decoder.infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
-                                           lengths, prenet_masks)
         with self._lock:
-            graph = self.graphs.get(key)
-            if graph is None:
-                try:
-                    graph = _Graph(self.decoder, self.capture, args, padded, p, threshold, len(prenet_masks or ()))
-                except Exception:
-                    log.warning("could not capture the decoder step as a graph (batch %d, text bucket %d): running "
-                                "it eagerly", frame.size(0), padded, exc_info=True)
-                    self.failed.add(key)
-                    graph = None
-                else:
-                    self.graphs[key] = graph
-                    self.captures += 1
-                    while len(self.graphs) > self.max_graphs:
-                        self.graphs.popitem(last=False)
-            if graph is not None:
-                self.graphs.move_to_end(key)
-                out = graph.run(args)
-        if graph is None:
+            graph = self._graph(key, args, padded, p, threshold, len(prenet_masks or ()))
+            out = graph.run(args) if graph is not None else None
+        if out is None:
             return self.decoder.infer_step(frame, p, threshold, state, memory, processed_memory, mask, not_finished,
                                            lengths, prenet_masks)
         return out[0], out[1], DecoderState(*out[2:9]), out[9], out[10]
+
+    def _graph(self, key: tuple, args: list[torch.Tensor], padded: int, p: float, threshold: float,
+               n_masks: int) -> _Graph | None:
+        """The graph of ``key``, captured now if new; None where its capture failed (the caller runs eagerly)."""
+        if key in self.failed:
+            return None
+        graph = self.graphs.get(key)
+        if graph is None:
+            try:
+                graph = _Graph(self.decoder, self.capture, args, padded, p, threshold, n_masks)
+            except Exception:
+                log.warning("could not capture the decoder step as a graph (batch %d, text bucket %d): running it "
+                            "eagerly", args[0].size(0), padded, exc_info=True)
+                self.failed.add(key)
+                return None
+            self.graphs[key] = graph
+            self.captures += 1
+            while len(self.graphs) > self.max_graphs:
+                self.graphs.popitem(last=False)
+        self.graphs.move_to_end(key)
+        return graph
 
 
 def graphed_tacotron2(model, capture: Capture = cuda_capture, bucket: int = 64):
